@@ -1,0 +1,231 @@
+// The command line: sonde run | once | collect | check-config | list.
+import yargs from 'yargs';
+import { existsSync } from 'node:fs';
+import { Agent } from './agent.js';
+import { collectOne, findCollector } from './collect-one.js';
+import { ConfigError } from './config-load.js';
+import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config.js';
+import { globalSchema, LOG_LEVELS, type LogLevel } from './config-schema.js';
+import { parseDuration } from './duration.js';
+import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
+import { createLogger, type Logger } from './logger.js';
+import { runOnce } from './once.js';
+import { takePidfile } from './pidfile.js';
+import { markdownReference, textList } from './plugin-docs.js';
+import { buildRegistry } from './plugins.js';
+import { VERSION } from './version.js';
+import { YamlSyntaxError } from './yaml-source.js';
+
+interface Io {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+const stdio: Io = {
+  out: (s) => void process.stdout.write(s),
+  err: (s) => void process.stderr.write(s),
+};
+
+/** Loads the config, printing its problems for an operator; undefined means exit 78. */
+async function load(file: string, io: Io): Promise<LoadedConfig | undefined> {
+  try {
+    return await loadConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof YamlSyntaxError) {
+      io.err(`${err.message}\n`);
+      io.err(`sonde: the config is invalid; nothing was started. Fix the lines above, then run "sonde check-config --config ${file}".\n`);
+      return undefined;
+    }
+    throw err;
+  }
+}
+
+function usesStdout(loaded: LoadedConfig): boolean {
+  return loaded.config.handlers.some((h) => h.enabled && h.plugin.name === 'stdout');
+}
+
+async function cmdRun(config: string, level: LogLevel | undefined, pidfile: string | undefined, io: Io): Promise<number> {
+  const loaded = await load(config, io);
+  if (!loaded) return EXIT_CONFIG;
+  // Logs go to stdout for journald, unless samples do (stdout handler): then to stderr.
+  const log = createLogger(level ?? loaded.config.log_level, usesStdout(loaded) ? 2 : 1);
+  let removePid: (() => void) | undefined;
+  if (pidfile) {
+    try {
+      removePid = takePidfile(pidfile);
+    } catch (err) {
+      log.fatal((err as Error).message);
+      return EXIT_FAILURE;
+    }
+  }
+  installCrashHandlers(log);
+  const agent = new Agent(config, log);
+  await agent.start(loaded);
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (sig: string) => {
+      if (stopping) {
+        log.warn(`${sig} again: exiting now without waiting for the flush`);
+        removePid?.();
+        process.exit(EXIT_FAILURE);
+      }
+      stopping = true;
+      log.info(`${sig} received`);
+      agent.stop().then(
+        () => {
+          removePid?.();
+          resolve(EXIT_OK);
+        },
+        (err: Error) => {
+          log.error({ err }, `shutdown failed: ${err.message}`);
+          removePid?.();
+          resolve(EXIT_FAILURE);
+        },
+      );
+    };
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGHUP', () => {
+      log.info('SIGHUP received: reloading the config');
+      agent.reload().catch((err: Error) => log.error({ err }, `reload failed: ${err.message}; still running the previous config`));
+    });
+  });
+}
+
+function installCrashHandlers(log: Logger): void {
+  // A plugin's stray promise must not take the agent down: log it and keep collecting.
+  process.on('unhandledRejection', (reason) => {
+    const err = reason instanceof Error ? reason : new Error(String(reason));
+    log.error({ err }, `unhandled rejection (a plugin bug?): ${err.message}; the agent keeps running`);
+  });
+}
+
+async function cmdOnce(config: string, level: LogLevel | undefined, io: Io): Promise<number> {
+  const loaded = await load(config, io);
+  if (!loaded) return EXIT_CONFIG;
+  const log = createLogger(level ?? loaded.config.log_level, 2);
+  return runOnce(loaded, log);
+}
+
+async function cmdCheck(config: string, io: Io): Promise<number> {
+  const loaded = await load(config, io);
+  if (!loaded) return EXIT_CONFIG;
+  const c = loaded.config;
+  for (const f of loaded.registry.failures) io.err(`warning: plugin not loaded: ${f.file}: ${f.reason}\n`);
+  for (const w of c.warnings) io.err(`warning: ${w}\n`);
+  const on = (xs: readonly { key: string; enabled: boolean }[]) => xs.filter((x) => x.enabled).map((x) => x.key).join(', ') || 'none';
+  io.out(`${c.files.join(', ')}: OK\n  collectors: ${on(c.collectors)}\n  handlers: ${on(c.handlers)}\n`);
+  return EXIT_OK;
+}
+
+async function cmdList(config: string | undefined, options: boolean, markdown: boolean, io: Io): Promise<number> {
+  let paths: string[] = [];
+  if (config && existsSync(config)) {
+    const loaded = await load(config, io);
+    if (!loaded) return EXIT_CONFIG;
+    paths = loaded.config.plugin_paths;
+  }
+  const { registry } = await buildRegistry(paths);
+  io.out(markdown ? `${markdownReference(registry)}\n` : textList(registry, options));
+  return EXIT_OK;
+}
+
+async function cmdCollect(target: string, config: string | undefined, count: number, interval: string, level: LogLevel | undefined, io: Io): Promise<number> {
+  const intervalMs = parseDuration(interval);
+  if (intervalMs === undefined || intervalMs <= 0) {
+    io.err(`sonde collect: --interval ${JSON.stringify(interval)} is not a duration such as 1s or 500ms\n`);
+    return EXIT_USAGE;
+  }
+  let loaded: LoadedConfig | undefined;
+  if (config) {
+    loaded = await load(config, io);
+    if (!loaded) return EXIT_CONFIG;
+  }
+  const log = createLogger(level ?? loaded?.config.log_level ?? 'info', 2);
+  const registry = loaded?.registry ?? (await buildRegistry([])).registry;
+  let plugin;
+  try {
+    plugin = await findCollector(target, registry);
+  } catch (err) {
+    io.err(`sonde collect: ${(err as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  const global = loaded?.config ?? globalSchema.parse({});
+  const section = loaded?.config.collectors.find((c) => c.key === target || c.plugin === plugin);
+  return collectOne(plugin, { target, count, intervalMs, section, global }, log, io.out);
+}
+
+export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+  let code: number | undefined;
+  const set = async (p: Promise<number>): Promise<void> => {
+    code = await p;
+  };
+  const parser = yargs([...argv])
+    .scriptName('sonde')
+    .usage('sonde: host metrics agent (collectors -> Graphite, StatsD, HTTP, memcached)\n\nUsage: sonde <command> [options]')
+    .option('config', {
+      alias: 'c',
+      type: 'string',
+      default: DEFAULT_CONFIG_PATH,
+      describe: 'The config file; conf.d/*.yaml beside it is merged in name order',
+      global: true,
+    })
+    .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'Overrides log_level from the config', global: true })
+    .command(
+      'run',
+      'Run the agent in the foreground (systemd runs this). SIGTERM flushes and exits, SIGHUP reloads the config',
+      (y) => y.option('pidfile', { type: 'string', describe: 'Write the pid here (for hosts without systemd)' }),
+      (a) => set(cmdRun(a.config, a.logLevel as LogLevel | undefined, a.pidfile, io)),
+    )
+    .command(
+      'once',
+      'Run every enabled collector once, send the samples, exit (0 = all sent, 1 = something failed). For cron',
+      (y) => y,
+      (a) => set(cmdOnce(a.config, a.logLevel as LogLevel | undefined, io)),
+    )
+    .command(
+      'collect <collector>',
+      'Run one collector and print its samples as Graphite lines (for plugin authors)',
+      (y) =>
+        y
+          .positional('collector', { type: 'string', demandOption: true, describe: 'A collector name (see "sonde list") or the path of a .js/.mjs plugin' })
+          .option('count', { alias: 'n', type: 'number', default: 2, describe: 'How many runs (rates appear from the second)' })
+          .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' }),
+      (a) => {
+        // --config is only read when given explicitly, so plugin authors need no config file.
+        const explicit = argv.some((x) => x === '--config' || x === '-c' || x.startsWith('--config='));
+        return set(cmdCollect(a.collector, explicit ? a.config : undefined, Math.max(1, Math.floor(a.count)), a.interval, a.logLevel as LogLevel | undefined, io));
+      },
+    )
+    .command(
+      'check-config',
+      'Validate the config and its plugins; exit 0 when valid, 78 with file:line: key messages when not',
+      (y) => y,
+      (a) => set(cmdCheck(a.config, io)),
+    )
+    .command(
+      'list',
+      'List the collectors, handlers and parsers this sonde has',
+      (y) =>
+        y
+          .option('options', { alias: 'o', type: 'boolean', default: false, describe: 'Also list each plugin\'s options' })
+          .option('markdown', { type: 'boolean', default: false, describe: 'Print the option reference as Markdown (used for the README)' }),
+      (a) => set(cmdList(a.config, a.options, a.markdown, io)),
+    )
+    .demandCommand(1, 'Name a command: run, once, collect, check-config or list (see --help)')
+    .strict()
+    .version(VERSION)
+    .alias('version', 'V')
+    .help()
+    .alias('help', 'h')
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .epilog('Config: /etc/sonde/sonde.yaml by default. Exit status: 0 ok, 1 failed run, 64 bad command line, 78 invalid config.')
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      io.err(`sonde: ${msg}\nRun "sonde --help" for the commands and options.\n`);
+      code = EXIT_USAGE;
+    });
+  await parser.parseAsync();
+  return code ?? EXIT_OK;
+}

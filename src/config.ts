@@ -1,0 +1,28 @@
+// Loading a usable config: read and merge the files, load the plugins they point at, validate.
+import { loadRawConfig } from './config-load.js';
+import { validateConfig, type AgentConfig } from './config-validate.js';
+import type { LoadReport } from './plugin-loader.js';
+import { buildRegistry } from './plugins.js';
+import type { Registry } from './registry.js';
+
+export const DEFAULT_CONFIG_PATH = '/etc/sonde/sonde.yaml';
+export const DEFAULT_PLUGIN_PATHS = ['/etc/sonde/plugins'];
+
+export interface LoadedConfig {
+  readonly config: AgentConfig;
+  readonly registry: Registry;
+  readonly plugins: LoadReport;
+  /** True when plugin_paths was written in the config (a missing directory is then worth a warning). */
+  readonly pluginPathsConfigured: boolean;
+}
+
+/** Throws ConfigError (exit 78) or YamlSyntaxError; plugin load failures are in registry.failures. */
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+  const raw = loadRawConfig(file, env);
+  const pp = raw.value.plugin_paths;
+  const configured = Array.isArray(pp) && pp.every((p) => typeof p === 'string');
+  // A malformed plugin_paths is reported by validation; load no outside plugins meanwhile.
+  const { registry, report } = await buildRegistry(configured ? (pp as string[]) : pp === undefined ? DEFAULT_PLUGIN_PATHS : []);
+  const config = validateConfig(raw, registry);
+  return { config, registry, plugins: report, pluginPathsConfigured: configured };
+}

@@ -1,0 +1,110 @@
+// The host segment of every metric path, resolved the ways Diamond users configure it.
+import os from 'node:os';
+import dns from 'node:dns/promises';
+import { execFile } from 'node:child_process';
+
+export const HOSTNAME_METHODS = [
+  'smart',
+  'fqdn_short',
+  'fqdn',
+  'hostname',
+  'hostname_short',
+  'uname_short',
+  'shell',
+  'none',
+] as const;
+export type HostnameMethod = (typeof HOSTNAME_METHODS)[number];
+
+export interface HostnameOptions {
+  /** A literal host name (wins over the method), or the command to run for `shell`. */
+  readonly hostname: string | undefined;
+  readonly method: HostnameMethod;
+  /** How long DNS (fqdn methods) or the shell command may take before we fall back. */
+  readonly timeoutMs: number;
+}
+
+export interface ResolvedHostname {
+  /** undefined for `none`: paths then have no host segment. */
+  readonly host: string | undefined;
+  /** Set when the method could not be followed and a fallback was used; log it. */
+  readonly warning: string | undefined;
+}
+
+function first(label: string): string {
+  return label.split('.')[0] ?? label;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Python's socket.getfqdn(): the host's address, then its name by reverse lookup. */
+async function fqdn(timeoutMs: number): Promise<string> {
+  const host = os.hostname();
+  if (host.includes('.')) return host;
+  const lookup = async (): Promise<string> => {
+    const { address } = await dns.lookup(host);
+    const { hostname } = await dns.lookupService(address, 0);
+    return hostname.includes('.') ? hostname : host;
+  };
+  return withTimeout(lookup(), timeoutMs, `resolving the fully qualified name of ${host}`);
+}
+
+function shell(command: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('/bin/sh', ['-c', command], { timeout: timeoutMs }, (err, stdout) => {
+      if (err) reject(new Error(`hostname command ${JSON.stringify(command)} failed: ${err.message}`));
+      else resolve(stdout.trim());
+    });
+  });
+}
+
+/**
+ * Resolves the host segment. DNS is only consulted for the fqdn methods and is bounded by a
+ * timeout, so a broken resolver delays start-up by at most `timeoutMs` and then falls back to the
+ * kernel's host name with a warning.
+ */
+export async function resolveHostname(opts: HostnameOptions): Promise<ResolvedHostname> {
+  if (opts.hostname !== undefined && opts.method !== 'shell') return { host: opts.hostname, warning: undefined };
+  const kernel = os.hostname();
+  try {
+    switch (opts.method) {
+      case 'none':
+        return { host: undefined, warning: undefined };
+      case 'hostname':
+        return { host: kernel, warning: undefined };
+      case 'hostname_short':
+        return { host: first(kernel), warning: undefined };
+      case 'uname_short':
+        // uname(2)'s nodename is the kernel host name that os.hostname() returns.
+        return { host: first(kernel), warning: undefined };
+      case 'fqdn':
+        return { host: (await fqdn(opts.timeoutMs)).replaceAll('.', '_'), warning: undefined };
+      case 'fqdn_short':
+        return { host: first(await fqdn(opts.timeoutMs)), warning: undefined };
+      case 'smart': {
+        // Diamond: the short FQDN, unless that is "localhost", then the short kernel host name.
+        const short = first(await fqdn(opts.timeoutMs));
+        return { host: short === 'localhost' ? first(kernel) : short, warning: undefined };
+      }
+      case 'shell': {
+        if (opts.hostname === undefined) {
+          throw new Error('hostname_method is "shell" but no hostname command is set');
+        }
+        const out = await shell(opts.hostname, opts.timeoutMs);
+        if (out.length === 0) throw new Error(`hostname command ${JSON.stringify(opts.hostname)} printed nothing`);
+        return { host: out, warning: undefined };
+      }
+    }
+  } catch (err) {
+    const fallback = first(kernel);
+    return {
+      host: fallback,
+      warning: `hostname_method ${opts.method}: ${(err as Error).message}; using ${JSON.stringify(fallback)} instead`,
+    };
+  }
+}

@@ -1,0 +1,106 @@
+// Turning structured names into safe path segments and dotted Graphite paths.
+import type { MetricName } from './sample.js';
+
+// Letters, digits and a few punctuation marks that mean nothing to Graphite, StatsD or a shell.
+// Everything else, including `.`, whitespace, `;`, `/`, `*`, `{`, `}`, `[`, `]`, `(`, `)` and
+// non-ASCII, becomes `_` so that a name can never split into two metrics or a glob on the wire.
+const SAFE_SEGMENT = /^[A-Za-z0-9_\-:@+=~]+$/;
+const UNSAFE_CHAR = /[^A-Za-z0-9_\-:@+=~]/g;
+
+/** Makes one path segment safe; an empty segment becomes `_`. */
+export function sanitizeSegment(raw: string): string {
+  if (SAFE_SEGMENT.test(raw)) return raw;
+  if (raw.length === 0) return '_';
+  return raw.replace(UNSAFE_CHAR, '_');
+}
+
+/**
+ * Splits a dotted name (`total.user`) into sanitised segments. Empty parts (`a..b`, a trailing
+ * dot) are dropped rather than kept as empty segments; a name with no parts at all becomes `_`.
+ */
+export function splitDotted(name: string): string[] {
+  const parts = name.split('.');
+  const out: string[] = [];
+  for (const p of parts) {
+    if (p.length > 0) out.push(sanitizeSegment(p));
+  }
+  if (out.length === 0) out.push('_');
+  return out;
+}
+
+/** Sanitises a dotted prefix such as `servers` or `servers.dc1`, keeping its dots as separators. */
+export function sanitizeDottedPrefix(prefix: string): string {
+  return splitDotted(prefix).join('.');
+}
+
+export interface PathOptions {
+  /** e.g. `servers`; may itself contain dots. Empty string for none. */
+  readonly prefix: string;
+  /** The host segment; undefined when hostname_method is `none`. */
+  readonly host: string | undefined;
+  /** Inserted after the host, e.g. `prod`; empty for none. */
+  readonly suffix: string;
+}
+
+/**
+ * Renders metric names as dotted Graphite paths, Diamond's layout:
+ * `<prefix>.<host>[.<suffix>].<collector>[.<instance>].<segments...>`.
+ * A cache keyed by the interned name object keeps the hot path free of string building.
+ */
+export class PathRenderer {
+  private readonly head: string;
+  private readonly cache = new WeakMap<MetricName, string>();
+
+  constructor(opts: PathOptions) {
+    const parts: string[] = [];
+    if (opts.prefix) parts.push(sanitizeDottedPrefix(opts.prefix));
+    if (opts.host !== undefined) parts.push(sanitizeSegment(opts.host));
+    if (opts.suffix) parts.push(sanitizeDottedPrefix(opts.suffix));
+    this.head = parts.join('.');
+  }
+
+  render(name: MetricName): string {
+    let path = this.cache.get(name);
+    if (path === undefined) {
+      path = this.head.length > 0 ? `${this.head}.${relativePath(name)}` : relativePath(name);
+      this.cache.set(name, path);
+    }
+    return path;
+  }
+}
+
+/** The part of a path below host and suffix: `cpu.total.user`, `mysql.m1.Threads_connected`. */
+export function relativePath(name: MetricName): string {
+  const head = name.instance === undefined ? name.collector : `${name.collector}.${name.instance}`;
+  return name.segments.length > 0 ? `${head}.${name.segments.join('.')}` : head;
+}
+
+/** Interns names: the same (collector, instance, name) gives the same object every time. */
+export class NameTable {
+  private readonly byKey = new Map<string, MetricName>();
+
+  constructor(
+    private readonly collector: string,
+    private readonly instance: string | undefined = undefined,
+  ) {}
+
+  /** A dotted string is split on its dots; an array is taken as literal segments. */
+  get(name: string | readonly string[], instance: string | undefined = this.instance): MetricName {
+    const key = typeof name === 'string' ? `${instance ?? ''}\u0000${name}` : `${instance ?? ''}\u0001${name.join('\u0000')}`;
+    let interned = this.byKey.get(key);
+    if (interned === undefined) {
+      const segments = typeof name === 'string' ? splitDotted(name) : name.map(sanitizeSegment);
+      interned = Object.freeze({
+        collector: sanitizeDottedPrefix(this.collector),
+        instance: instance === undefined ? undefined : sanitizeSegment(instance),
+        segments: Object.freeze(segments),
+      });
+      this.byKey.set(key, interned);
+    }
+    return interned;
+  }
+
+  get size(): number {
+    return this.byKey.size;
+  }
+}

@@ -1,0 +1,247 @@
+// One handler's queue and send loop. Samples leave in arrival order, in batches by size and by
+// time. A failed batch stays at the head and is retried with exponential backoff and jitter, so
+// order is kept. The queue is bounded: what does not fit goes to the overflow policy (today:
+// drop the oldest, counted and logged; the disk spool takes this place later).
+import type { Sample } from './sample.js';
+import type { OutboxSettings } from './config-validate.js';
+
+export type SendFn = (batch: readonly Sample[], signal: AbortSignal) => Promise<void>;
+
+/** Where samples go when the outbox is full. */
+export interface Overflow {
+  /** `samples` were pushed out of the head of a full outbox, oldest first. */
+  overflow(samples: readonly Sample[]): void;
+}
+
+export interface OutboxEvents {
+  sendFailed(err: Error, attempt: number, retryInMs: number): void;
+  recovered(afterAttempts: number): void;
+  dropped(count: number, total: number): void;
+}
+
+export interface OutboxStats {
+  sent: number;
+  sendErrors: number;
+  dropped: number;
+  batches: number;
+}
+
+/** Counts and reports what a full outbox pushes out. */
+export class DropOldest implements Overflow {
+  total = 0;
+  constructor(private readonly onDrop: (count: number, total: number) => void) {}
+  overflow(samples: readonly Sample[]): void {
+    this.total += samples.length;
+    this.onDrop(samples.length, this.total);
+  }
+}
+
+/** Full jitter: a random delay between half and all of the exponential step. */
+export function backoffDelay(attempt: number, min: number, max: number, random: () => number = Math.random): number {
+  const step = Math.min(max, min * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(step / 2 + random() * (step / 2));
+}
+
+export class Outbox {
+  readonly stats: OutboxStats = { sent: 0, sendErrors: 0, dropped: 0, batches: 0 };
+  private buf: Sample[] = [];
+  private head = 0;
+  private inflight: readonly Sample[] | undefined;
+  private firstQueuedAt = 0;
+  /** Wakes a wait for samples (push, drain, stop). */
+  private wake: (() => void) | undefined;
+  /** Wakes a retry backoff (drain, stop only: new samples must not shorten the backoff). */
+  private wakeRetry: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private draining = false;
+  private attempt = 0;
+  private sendAbort: AbortController | undefined;
+
+  constructor(
+    readonly name: string,
+    private readonly settings: OutboxSettings,
+    private send: SendFn,
+    private readonly events: OutboxEvents,
+    private readonly overflowPolicy: Overflow = new DropOldest((n, t) => events.dropped(n, t)),
+  ) {}
+
+  /** Samples waiting, including a batch being sent. */
+  get depth(): number {
+    return this.buf.length - this.head + (this.inflight?.length ?? 0);
+  }
+
+  push(samples: readonly Sample[]): void {
+    if (samples.length === 0) return;
+    if (this.buf.length === this.head) this.firstQueuedAt = performance.now();
+    for (let i = 0; i < samples.length; i++) this.buf.push(samples[i]!);
+    const excess = this.depth - this.settings.queueSize;
+    if (excess > 0) {
+      const n = Math.min(excess, this.buf.length - this.head);
+      const out = this.buf.slice(this.head, this.head + n);
+      this.head += n;
+      this.stats.dropped += n;
+      this.compact();
+      this.overflowPolicy.overflow(out);
+    }
+    this.wake?.();
+  }
+
+  /** Puts samples back at the head, before everything queued (a replaced handler's backlog). */
+  prepend(samples: readonly Sample[]): void {
+    if (samples.length === 0) return;
+    this.buf = [...samples, ...this.buf.slice(this.head)];
+    this.head = 0;
+    this.firstQueuedAt = performance.now() - this.settings.flushInterval;
+    const excess = this.depth - this.settings.queueSize;
+    if (excess > 0) {
+      const out = this.buf.slice(0, excess);
+      this.head = excess;
+      this.stats.dropped += excess;
+      this.compact();
+      this.overflowPolicy.overflow(out);
+    }
+    this.interrupt();
+  }
+
+  start(): void {
+    this.running ??= this.loop();
+  }
+
+  /** Replaces the send function (a reloaded handler) without touching the queue. */
+  setSend(send: SendFn): void {
+    this.send = send;
+  }
+
+  /**
+   * Sends everything queued, retrying until `deadline` (performance.now() ms), then stops the loop.
+   * Returns the samples that could not be sent, oldest first.
+   */
+  async drain(deadline: number): Promise<Sample[]> {
+    this.draining = true;
+    this.start();
+    this.interrupt();
+    const left = deadline - performance.now();
+    const done = this.running!;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([done, new Promise<void>((r) => (timer = setTimeout(r, Math.max(0, left))))]);
+    clearTimeout(timer);
+    this.stopped = true;
+    this.sendAbort?.abort(new Error('shutdown deadline reached'));
+    this.interrupt();
+    await Promise.race([done, new Promise<void>((r) => setTimeout(r, 50))]);
+    return this.takeAll();
+  }
+
+  /** Stops the loop and hands over everything not yet sent (used when a handler is replaced). */
+  async detach(): Promise<Sample[]> {
+    this.stopped = true;
+    this.sendAbort?.abort(new Error('handler replaced'));
+    this.interrupt();
+    if (this.running) await Promise.race([this.running, new Promise<void>((r) => setTimeout(r, 1000))]);
+    return this.takeAll();
+  }
+
+  private takeAll(): Sample[] {
+    const rest = [...(this.inflight ?? []), ...this.buf.slice(this.head)];
+    this.inflight = undefined;
+    this.buf = [];
+    this.head = 0;
+    return rest;
+  }
+
+  private compact(): void {
+    if (this.head > 4096 && this.head * 2 > this.buf.length) {
+      this.buf = this.buf.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private take(n: number): readonly Sample[] {
+    const batch = this.buf.slice(this.head, this.head + n);
+    this.head += batch.length;
+    if (this.head === this.buf.length) {
+      this.buf = [];
+      this.head = 0;
+    } else {
+      this.compact();
+    }
+    return batch;
+  }
+
+  /** Waits for `ms`, or until woken: by push/drain/stop when `onPush`, else by drain/stop only. */
+  private sleep(ms: number, onPush = true): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const t = ms === Infinity ? undefined : setTimeout(done, ms);
+      const self = this;
+      function done(): void {
+        clearTimeout(t);
+        self.wake = undefined;
+        self.wakeRetry = undefined;
+        resolve();
+      }
+      if (onPush) this.wake = done;
+      this.wakeRetry = done;
+    });
+  }
+
+  private interrupt(): void {
+    this.wake?.();
+    this.wakeRetry?.();
+  }
+
+  private async loop(): Promise<void> {
+    const { batchSize, flushInterval, sendTimeout, retryMin, retryMax } = this.settings;
+    while (!this.stopped) {
+      if (this.inflight === undefined) {
+        const queued = this.buf.length - this.head;
+        if (queued === 0) {
+          if (this.draining) return;
+          await this.sleep(Infinity);
+          continue;
+        }
+        const waited = performance.now() - this.firstQueuedAt;
+        if (queued < batchSize && waited < flushInterval && !this.draining) {
+          await this.sleep(flushInterval - waited);
+          continue;
+        }
+        this.inflight = this.take(batchSize);
+        if (this.buf.length > this.head) this.firstQueuedAt = performance.now() - flushInterval;
+      }
+      const batch = this.inflight;
+      const ctrl = new AbortController();
+      this.sendAbort = ctrl;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([
+          this.send(batch, ctrl.signal),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              const err = new Error(`send took longer than send_timeout (${sendTimeout} ms)`);
+              ctrl.abort(err);
+              reject(err);
+            }, sendTimeout);
+          }),
+          new Promise<never>((_, reject) => ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason as Error), { once: true })),
+        ]);
+        clearTimeout(timer);
+        this.stats.sent += batch.length;
+        this.stats.batches++;
+        if (this.inflight === batch) this.inflight = undefined;
+        if (this.attempt > 0) this.events.recovered(this.attempt);
+        this.attempt = 0;
+      } catch (err) {
+        clearTimeout(timer);
+        if (this.stopped) return;
+        this.stats.sendErrors++;
+        this.attempt++;
+        let delay = backoffDelay(this.attempt, retryMin, retryMax);
+        this.events.sendFailed(err instanceof Error ? err : new Error(String(err)), this.attempt, delay);
+        if (this.draining) delay = Math.min(delay, retryMin);
+        await this.sleep(delay, false);
+      } finally {
+        this.sendAbort = undefined;
+      }
+    }
+  }
+}

@@ -1,0 +1,173 @@
+// The public plugin API: the only module that collectors, parsers and handlers import from the core.
+// Built-in plugins use exactly this API; outside authors get the same object as the argument of a
+// default-exported factory (see README, "Writing a plugin"), so a plugin file needs no imports.
+import { z } from 'zod';
+import type { MetricName, Sample, SampleKind } from './sample.js';
+import { duration, bytes } from './config-types.js';
+import { formatValue } from './value-format.js';
+
+export { z };
+export type { MetricName, Sample, SampleKind };
+export { formatValue } from './value-format.js';
+export { duration, bytes } from './config-types.js';
+
+/** A plugin's config schema: a zod object whose fields all have defaults or are optional. */
+export type ConfigSchema = z.ZodObject;
+
+/** Structured, leveled logging for plugins; fields become JSON keys in the log line. */
+export interface PluginLogger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** Reads files below a root (`/proc`, `/sys`, or a recorded fixture tree in tests). */
+export interface FileReader {
+  readonly root: string;
+  /** Reads `<root>/<relative>` as UTF-8, e.g. `read('stat')`, `read('net/dev')`. */
+  read(relative: string): Promise<string>;
+  /** The absolute path of `<root>/<relative>`, for calls such as statfs. */
+  resolve(relative: string): string;
+}
+
+export interface EmitOptions {
+  kind?: SampleKind;
+  /** Decimal places on the wire, as Diamond's precision (0 = integer). */
+  precision?: number;
+  /** Overrides the collector's instance for this sample (`mysql.<instance>.…`). */
+  instance?: string;
+}
+
+/** What a collector's `init`, `collect` and `close` receive. */
+export interface CollectorContext<Config, State = undefined> {
+  /** The collector's validated section of the config, defaults applied. */
+  readonly config: Config;
+  /** What `init` returned; undefined when there is no `init`. */
+  readonly state: State;
+  /**
+   * Emits one sample. A string name is split on its dots (`total.user`); an array is taken as
+   * literal segments, each sanitised (a dot inside a segment becomes `_`). Default kind: gauge.
+   */
+  emit(name: string | readonly string[], value: number, opts?: SampleKind | EmitOptions): void;
+  /**
+   * Emits the per-second rate of a running counter, using the measured time since the last call
+   * for the same name. Emits nothing on the first call and when the counter went down (a reset or
+   * wrap), and returns what it emitted.
+   */
+  rate(name: string | readonly string[], counter: number, opts?: EmitOptions): number | undefined;
+  /** Like `rate` but emits nothing: the per-second rate for `key`, or undefined. */
+  derive(key: string, counter: number): number | undefined;
+  readonly proc: FileReader;
+  readonly sys: FileReader;
+  /** Aborted when the run exceeds the collector's timeout or the agent stops. */
+  readonly signal: AbortSignal;
+  readonly log: PluginLogger;
+}
+
+export interface CollectorDefinition<S extends ConfigSchema = ConfigSchema, State = undefined> {
+  readonly kind: 'collector';
+  /** Config section name and default metric path, e.g. `cpu`. */
+  readonly name: string;
+  /** One line for `sonde list` and the README. */
+  readonly description: string;
+  /** Metric path below the host when it differs from the name (Diamond's collector path). */
+  readonly path?: string;
+  readonly schema: S;
+  /** Runs once when the collector is started (open connections, read static facts). */
+  init?(ctx: CollectorContext<z.output<S>, undefined>): State | Promise<State>;
+  /** One collection: read, parse, emit. Must honour `ctx.signal`. */
+  collect(ctx: CollectorContext<z.output<S>, State>): void | Promise<void>;
+  /** Runs when the collector is stopped or replaced on reload. */
+  close?(ctx: CollectorContext<z.output<S>, State>): void | Promise<void>;
+}
+
+/** One figure from a parser's report; names are dotted paths below the parser's metric path. */
+export interface ParsedMetric {
+  readonly name: string;
+  readonly value: number;
+  readonly kind?: SampleKind;
+  /** Logster prints ints and floats differently; true means "print as a float". */
+  readonly float?: boolean;
+}
+
+export interface ParserInstance {
+  /** Called for each complete line, without its newline. Must not do I/O. */
+  parseLine(line: string): void;
+  /** The figures for the lines seen since the parser was created or last reported. */
+  report(durationSeconds: number): ParsedMetric[];
+}
+
+export interface ParserDefinition<S extends ConfigSchema = ConfigSchema> {
+  readonly kind: 'parser';
+  readonly name: string;
+  /** Logster-style names that select this parser too, e.g. `PostfixLogster`. */
+  readonly aliases: readonly string[];
+  readonly description: string;
+  readonly schema: S;
+  create(options: z.output<S>): ParserInstance;
+}
+
+/** What a handler's `init`, `send` and `close` receive. */
+export interface HandlerContext<Config, State = undefined> {
+  readonly config: Config;
+  readonly state: State;
+  /** The dotted Graphite path of a sample's name, with prefix, host and suffix. */
+  path(name: MetricName): string;
+  /** Aborted when a send exceeds `send_timeout` or the agent stops waiting. */
+  readonly signal: AbortSignal;
+  readonly log: PluginLogger;
+}
+
+export interface OutboxDefaults {
+  batch_size?: number;
+  flush_interval?: string;
+}
+
+export interface HandlerDefinition<S extends ConfigSchema = ConfigSchema, State = undefined> {
+  readonly kind: 'handler';
+  readonly name: string;
+  readonly description: string;
+  readonly schema: S;
+  /** Defaults for the core's outbox settings that suit this handler. */
+  readonly outbox?: OutboxDefaults;
+  init?(ctx: HandlerContext<z.output<S>, undefined>): State | Promise<State>;
+  /**
+   * Sends one batch. Resolves only when the upstream has accepted it; throws otherwise. Retry,
+   * backoff, ordering and batching are the core's job: do not retry here.
+   */
+  send(batch: readonly Sample[], ctx: HandlerContext<z.output<S>, State>): Promise<void>;
+  close?(ctx: HandlerContext<z.output<S>, State>): void | Promise<void>;
+}
+
+export type PluginDefinition = CollectorDefinition<ConfigSchema, unknown> | ParserDefinition | HandlerDefinition<ConfigSchema, unknown>;
+
+export function defineCollector<S extends ConfigSchema, State = undefined>(
+  def: Omit<CollectorDefinition<S, State>, 'kind'>,
+): CollectorDefinition<S, State> {
+  return { ...def, kind: 'collector' };
+}
+
+export function defineParser<S extends ConfigSchema>(def: Omit<ParserDefinition<S>, 'kind'>): ParserDefinition<S> {
+  return { ...def, kind: 'parser' };
+}
+
+export function defineHandler<S extends ConfigSchema, State = undefined>(
+  def: Omit<HandlerDefinition<S, State>, 'kind'>,
+): HandlerDefinition<S, State> {
+  return { ...def, kind: 'handler' };
+}
+
+/** The object an outside plugin's default-exported factory receives. */
+export interface PluginApi {
+  readonly z: typeof z;
+  /** Schema helpers: `duration()` parses `10s` into ms, `bytes()` parses `64MiB` into bytes. */
+  readonly duration: typeof duration;
+  readonly bytes: typeof bytes;
+  readonly formatValue: typeof formatValue;
+  readonly defineCollector: typeof defineCollector;
+  readonly defineParser: typeof defineParser;
+  readonly defineHandler: typeof defineHandler;
+  /** The version of sonde loading the plugin. */
+  readonly version: string;
+}

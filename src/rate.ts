@@ -1,0 +1,85 @@
+// Per-second rates from running counters, on measured elapsed time.
+import { readFileSync } from 'node:fs';
+
+/** Milliseconds on a clock that never goes backwards (fractional). */
+export type MonotonicClock = () => number;
+
+/**
+ * CLOCK_MONOTONIC in ms. Node's hrtime reads the system-wide monotonic clock on Linux, so values
+ * taken by two processes in the same boot can be compared: that is what lets two `sonde once`
+ * runs from cron produce a rate.
+ */
+export const monotonicMs: MonotonicClock = () => Number(process.hrtime.bigint()) / 1e6;
+
+interface Last {
+  value: number;
+  at: number;
+}
+
+export interface RateState {
+  readonly version: 1;
+  /** The boot the monotonic readings belong to; state from another boot is discarded. */
+  readonly boot: string;
+  readonly counters: Record<string, [value: number, atMs: number]>;
+}
+
+/**
+ * Derives rates. The first value for a key only sets the baseline; a value lower than the last
+ * one is a reset (or a 32/64-bit wrap) and also only sets the baseline, so a restart of the thing
+ * being counted never shows as a 2^64 spike.
+ */
+export class RateTracker {
+  private readonly last = new Map<string, Last>();
+
+  constructor(private readonly clock: MonotonicClock = monotonicMs) {}
+
+  /** The per-second rate of `counter` since the last call for `key`, or undefined. */
+  derive(key: string, counter: number, now: number = this.clock()): number | undefined {
+    if (!Number.isFinite(counter)) return undefined;
+    const prev = this.last.get(key);
+    if (prev === undefined) {
+      this.last.set(key, { value: counter, at: now });
+      return undefined;
+    }
+    const elapsed = now - prev.at;
+    const delta = counter - prev.value;
+    prev.value = counter;
+    prev.at = now;
+    if (delta < 0 || elapsed <= 0) return undefined;
+    return (delta * 1000) / elapsed;
+  }
+
+  /** Forgets keys not seen since `before` (devices that went away). */
+  prune(before: number): void {
+    for (const [k, v] of this.last) if (v.at < before) this.last.delete(k);
+  }
+
+  get size(): number {
+    return this.last.size;
+  }
+
+  toJSON(boot: string): RateState {
+    const counters: Record<string, [number, number]> = {};
+    for (const [k, v] of this.last) counters[k] = [v.value, v.at];
+    return { version: 1, boot, counters };
+  }
+
+  /** Restores saved baselines; returns false (and keeps nothing) when they are from another boot. */
+  restore(state: unknown, boot: string): boolean {
+    const s = state as Partial<RateState> | null;
+    if (!s || s.version !== 1 || s.boot !== boot || typeof s.counters !== 'object' || s.counters === null) return false;
+    for (const [k, v] of Object.entries(s.counters)) {
+      if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'number') this.last.set(k, { value: v[0], at: v[1] });
+    }
+    return true;
+  }
+}
+
+/** Identifies this boot (Linux); elsewhere the monotonic clock cannot be trusted across runs. */
+export function bootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}

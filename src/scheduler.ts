@@ -1,0 +1,186 @@
+// Runs jobs in windows aligned to their interval on the wall clock (10 s: :00, :10, ...), each at
+// a fixed offset inside the window to spread load. A run that overruns its timeout is abandoned
+// (its signal aborts) and counted; while it has still not returned, later windows are skipped
+// rather than started on top of it. Windows missed during a suspend or clock jump are skipped.
+
+export interface Job {
+  readonly key: string;
+  readonly interval: number;
+  readonly timeout: number;
+  /** `window` is the aligned window start (ms): the timestamp for everything the run emits. */
+  run(window: number, signal: AbortSignal): Promise<void>;
+}
+
+export interface JobStats {
+  runs: number;
+  timeouts: number;
+  errors: number;
+  /** Windows not run: the previous run was still stuck, or the clock jumped past them. */
+  skipped: number;
+  lastDurationMs: number;
+}
+
+export interface SchedulerEvents {
+  timeout(key: string, timeoutMs: number): void;
+  error(key: string, err: Error): void;
+  skipped(key: string, count: number, why: 'stuck' | 'clock'): void;
+}
+
+/** The fixed offset of a job inside its window: a hash of its key, below half the interval and 5 s. */
+export function offsetFor(key: string, interval: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  const span = Math.min(Math.floor(interval / 2), 5000);
+  return span > 0 ? h % span : 0;
+}
+
+/** The start of the window that `now` falls in, for a job at `offset`. */
+export function windowAt(now: number, interval: number, offset: number): number {
+  return Math.floor((now - offset) / interval) * interval;
+}
+
+interface Entry {
+  readonly job: Job;
+  readonly offset: number;
+  readonly stats: JobStats;
+  timer: NodeJS.Timeout | undefined;
+  /** Set while a run has not returned (including an abandoned one). */
+  running: Promise<void> | undefined;
+  abort: AbortController | undefined;
+  lastWindow: number | undefined;
+  expectedWindow: number | undefined;
+  stopped: boolean;
+}
+
+export class Scheduler {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly events: SchedulerEvents) {}
+
+  add(job: Job): void {
+    if (this.entries.has(job.key)) throw new Error(`job ${job.key} is already scheduled`);
+    const entry: Entry = {
+      job,
+      offset: offsetFor(job.key, job.interval),
+      stats: { runs: 0, timeouts: 0, errors: 0, skipped: 0, lastDurationMs: 0 },
+      timer: undefined,
+      running: undefined,
+      abort: undefined,
+      lastWindow: undefined,
+      expectedWindow: undefined,
+      stopped: false,
+    };
+    this.entries.set(job.key, entry);
+    this.arm(entry);
+  }
+
+  /** Stops scheduling a job; resolves when its current run (if any, and not stuck) has returned. */
+  async remove(key: string, waitMs = 0): Promise<void> {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.entries.delete(key);
+    e.stopped = true;
+    clearTimeout(e.timer);
+    if (e.running && waitMs > 0) await Promise.race([e.running, sleep(waitMs)]);
+  }
+
+  stats(key: string): JobStats | undefined {
+    return this.entries.get(key)?.stats;
+  }
+
+  keys(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** Stops every job; waits up to `waitMs` for runs in progress, then aborts what is left. */
+  async stop(waitMs: number): Promise<void> {
+    const entries = [...this.entries.values()];
+    this.entries.clear();
+    for (const e of entries) {
+      e.stopped = true;
+      clearTimeout(e.timer);
+    }
+    const running = entries.flatMap((e) => (e.running ? [e.running] : []));
+    if (running.length > 0) await Promise.race([Promise.allSettled(running), sleep(waitMs)]);
+    for (const e of entries) e.abort?.abort(new Error('sonde is stopping'));
+  }
+
+  private arm(e: Entry): void {
+    if (e.stopped) return;
+    const now = Date.now();
+    const { interval } = e.job;
+    let next = windowAt(now, interval, e.offset) + interval;
+    if (e.lastWindow !== undefined && next <= e.lastWindow) next = e.lastWindow + interval;
+    e.expectedWindow = next;
+    const delay = Math.max(0, next + e.offset - now);
+    // Referenced on purpose: the scheduled windows are what keeps `sonde run` alive.
+    e.timer = setTimeout(() => this.fire(e), delay);
+  }
+
+  private fire(e: Entry): void {
+    if (e.stopped) return;
+    const { interval } = e.job;
+    const now = Date.now();
+    const window = windowAt(now, interval, e.offset);
+    if (e.lastWindow !== undefined && window === e.lastWindow) {
+      // The timer fired a little before the wall clock reached the window (clock slew): wait for it.
+      this.arm(e);
+      return;
+    }
+    if (e.expectedWindow !== undefined && window > e.expectedWindow) {
+      const missed = Math.round((window - e.expectedWindow) / interval);
+      e.stats.skipped += missed;
+      this.events.skipped(e.job.key, missed, 'clock');
+    }
+    if (e.running) {
+      // An abandoned run has still not returned: never start a second one beside it.
+      e.stats.skipped++;
+      e.lastWindow = window;
+      this.events.skipped(e.job.key, 1, 'stuck');
+      this.arm(e);
+      return;
+    }
+    e.lastWindow = window;
+    this.start(e, window);
+    this.arm(e);
+  }
+
+  private start(e: Entry, window: number): void {
+    const ctrl = new AbortController();
+    e.abort = ctrl;
+    const started = performance.now();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      e.stats.timeouts++;
+      ctrl.abort(new Error(`timed out after ${e.job.timeout} ms`));
+      this.events.timeout(e.job.key, e.job.timeout);
+    }, e.job.timeout);
+    timer.unref?.();
+
+    const run = (async () => {
+      try {
+        await e.job.run(window, ctrl.signal);
+      } catch (err) {
+        if (!timedOut) {
+          e.stats.errors++;
+          this.events.error(e.job.key, err instanceof Error ? err : new Error(String(err)));
+        }
+      } finally {
+        clearTimeout(timer);
+        e.stats.runs++;
+        e.stats.lastDurationMs = performance.now() - started;
+        e.running = undefined;
+        e.abort = undefined;
+      }
+    })();
+    e.running = run;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref?.());
+}

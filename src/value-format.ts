@@ -1,0 +1,14 @@
+// How a number is written on a text wire (Graphite plaintext, stdout).
+
+/**
+ * With a precision, fixed decimals as Diamond sends them (`12.50`, `3`); without, the shortest
+ * form that reads back as the same number (`0.1`, `1234`). Call only with finite values.
+ */
+export function formatValue(value: number, precision: number | undefined): string {
+  if (precision !== undefined) {
+    const fixed = value.toFixed(precision);
+    // toFixed keeps a minus sign on values that round to zero ("-0.00"); a level of -0 is 0.
+    return fixed.charCodeAt(0) === 45 && Number(fixed) === 0 ? fixed.slice(1) : fixed;
+  }
+  return Object.is(value, -0) ? '0' : String(value);
+}
