@@ -16,6 +16,8 @@ import { buildRegistry } from './plugins.js';
 import { VERSION } from './version.js';
 import { YamlSyntaxError } from './yaml-source.js';
 
+class UsageError extends Error {}
+
 interface Io {
   out(s: string): void;
   err(s: string): void;
@@ -222,10 +224,17 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .epilog('Config: /etc/sonde/sonde.yaml by default. Exit status: 0 ok, 1 failed run, 64 bad command line, 78 invalid config.')
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      io.err(`sonde: ${msg}\nRun "sonde --help" for the commands and options.\n`);
-      code = EXIT_USAGE;
+      // Throwing stops yargs from running the command after reporting the problem.
+      throw err ?? new UsageError(msg);
     });
-  await parser.parseAsync();
+  try {
+    await parser.parseAsync();
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.err(`sonde: ${err.message}\nRun "sonde --help" for the commands and options.\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
   return code ?? EXIT_OK;
 }

@@ -125,6 +125,8 @@ function applySecretFiles(node: unknown, schema: z.ZodType, at: KeyPath, raw: Ra
       if (keys.has(target)) {
         const p = [...at, key];
         const file = obj[key];
+        // Whatever happens below, the key is handled here: never report it again as unknown.
+        delete obj[key];
         if (typeof file !== 'string') {
           problems.push({ origin: raw.originOf(p), path: p, message: `expected the path of a file holding ${target}, got ${describeValue(file)}` });
         } else if (obj[target] !== undefined) {
@@ -132,7 +134,6 @@ function applySecretFiles(node: unknown, schema: z.ZodType, at: KeyPath, raw: Ra
         } else {
           try {
             obj[target] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-            delete obj[key];
           } catch (err) {
             const e = err as NodeJS.ErrnoException;
             problems.push({ origin: raw.originOf(p), path: p, message: `cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied (is it readable by the sonde user?)' : e.message}` });
@@ -191,11 +192,18 @@ function pickPlugin<T extends { name: string }>(
   return undefined;
 }
 
+function sectionsOnly(value: Record<string, unknown>): GlobalConfig {
+  const obj = (v: unknown): Record<string, unknown> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  return { ...globalSchema.parse({}), collectors: obj(value.collectors), handlers: obj(value.handlers) };
+}
+
 export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig {
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
-  const global = validateWith(globalSchema, raw.value, [], raw, problems);
-  if (!global) throw new ConfigError(problems);
+  const parsedGlobal = validateWith(globalSchema, raw.value, [], raw, problems);
+  // With an error elsewhere at the top level, still check the sections, so that one run of
+  // check-config shows every problem; they are judged against the default interval then.
+  const global = parsedGlobal ?? sectionsOnly(raw.value);
 
   const collectors: CollectorSection[] = [];
   for (const [key, value] of Object.entries(global.collectors)) {
@@ -261,7 +269,7 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
     });
   }
 
-  if (problems.length > 0) throw new ConfigError(problems);
-  const { collectors: _c, handlers: _h, ...rest } = global;
+  if (problems.length > 0 || !parsedGlobal) throw new ConfigError(problems);
+  const { collectors: _c, handlers: _h, ...rest } = parsedGlobal;
   return { ...rest, collectors, handlers, files: raw.files, warnings };
 }

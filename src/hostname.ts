@@ -57,7 +57,10 @@ async function fqdn(timeoutMs: number): Promise<string> {
 function shell(command: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile('/bin/sh', ['-c', command], { timeout: timeoutMs }, (err, stdout) => {
-      if (err) reject(new Error(`hostname command ${JSON.stringify(command)} failed: ${err.message}`));
+      if (err) {
+        const why = err.killed ? `no answer within ${timeoutMs} ms` : `exit status ${String(err.code)}`;
+        reject(new Error(`hostname command ${JSON.stringify(command)} failed (${why})`));
+      }
       else resolve(stdout.trim());
     });
   });

@@ -104,7 +104,7 @@ export class Scheduler {
       clearTimeout(e.timer);
     }
     const running = entries.flatMap((e) => (e.running ? [e.running] : []));
-    if (running.length > 0) await Promise.race([Promise.allSettled(running), sleep(waitMs)]);
+    if (running.length > 0 && waitMs > 0) await Promise.race([Promise.allSettled(running), sleep(waitMs)]);
     for (const e of entries) e.abort?.abort(new Error('sonde is stopping'));
   }
 

@@ -1,0 +1,115 @@
+// `sonde run` as a process: signals, reloads and shutdown.
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { RunningSonde } from './helpers/sonde.js';
+import { tmpdir, writeFiles } from './helpers/tmp.js';
+
+const PLUGINS = path.join(import.meta.dirname, 'fixtures', 'plugins-e2e');
+
+function tickerConfig(dir: string, opts: { prefix?: string; handler: string }): string {
+  return `path_prefix: ${opts.prefix ?? 'servers'}\nhostname: h\nstate_dir: ${dir}/state\nplugin_paths: [${PLUGINS}]\nshutdown_timeout: 5s\nself_metrics: { enabled: false }\ncollectors:\n  ticker: { interval: 200ms }\nhandlers:\n${opts.handler}`;
+}
+
+/** The `seq` values in Graphite lines, in the order they arrived. */
+function seqs(text: string, prefix = 'servers'): number[] {
+  return text
+    .split('\n')
+    .filter((l) => l.startsWith(`${prefix}.h.ticker.seq `))
+    .map((l) => Number(l.split(' ')[1]));
+}
+
+describe('sonde run', () => {
+  it('keeps running the old config when SIGHUP brings a broken one, and applies a valid one', async () => {
+    const dir = tmpdir();
+    const cfg = writeFiles(dir, { 'sonde.yaml': tickerConfig(dir, { handler: '  stdout: {}\n' }) })['sonde.yaml']!;
+    const s = new RunningSonde(['run', '--config', cfg]);
+    try {
+      await s.until('first samples', () => seqs(s.stdout).length >= 2);
+
+      writeFileSync(cfg, 'collectors:\n  ticker: { interval: 200ms\n'); // broken YAML
+      s.kill('SIGHUP');
+      await s.until('the rejection', () => s.stderr.includes('config reload rejected'));
+      expect(s.stderr).toMatch(new RegExp(`${cfg.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:\\d+: invalid YAML`));
+      const seen = seqs(s.stdout).length;
+      await s.until('samples after the rejected reload', () => seqs(s.stdout).length >= seen + 2);
+
+      writeFileSync(cfg, tickerConfig(dir, { prefix: 'metrics', handler: '  stdout: {}\n' }));
+      s.kill('SIGHUP');
+      await s.until('samples under the new prefix', () => seqs(s.stdout, 'metrics').length >= 1);
+      // The collector was unchanged, so it kept its state: the count goes on, not from 1.
+      expect(seqs(s.stdout, 'metrics')[0]).toBeGreaterThan(seqs(s.stdout).at(-1)!);
+
+      s.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+      expect(s.stderr).toContain('SIGTERM received');
+    } finally {
+      s.kill('SIGKILL');
+    }
+  });
+
+  it('swaps a changed handler on SIGHUP without losing the samples it had queued', async () => {
+    const dir = tmpdir();
+    const sink = path.join(dir, 'sink.txt');
+    const failing = `  filesink: { file: ${sink}, fail: true, retry_min: 50ms, retry_max: 100ms }\n`;
+    const working = `  filesink: { file: ${sink}, fail: false, retry_min: 50ms, retry_max: 100ms }\n`;
+    const cfg = writeFiles(dir, { 'sonde.yaml': tickerConfig(dir, { handler: failing }) })['sonde.yaml']!;
+    const s = new RunningSonde(['run', '--config', cfg]);
+    try {
+      await s.until('failed sends', () => s.stdout.includes('filesink told to fail') || s.stderr.includes('filesink told to fail'));
+      await new Promise((r) => setTimeout(r, 1000)); // let a backlog of ~5 samples build up
+      expect(existsSync(sink)).toBe(false);
+
+      writeFileSync(cfg, tickerConfig(dir, { handler: working }));
+      s.kill('SIGHUP');
+      await s.until('the backlog and new samples in the sink', () => existsSync(sink) && seqs(readFileSync(sink, 'utf8')).length >= 8);
+      s.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+
+      const got = seqs(readFileSync(sink, 'utf8'));
+      // Every run from the first arrived, once, in order.
+      expect(got).toEqual(Array.from({ length: got.length }, (_, i) => i + 1));
+      expect(s.stdout + s.stderr).toMatch(/handler filesink: config changed; restarted with its \d+ queued samples/);
+    } finally {
+      s.kill('SIGKILL');
+    }
+  });
+
+  it('flushes on SIGTERM: samples queued at the signal are sent before exit', async () => {
+    const dir = tmpdir();
+    const sink = path.join(dir, 'sink.txt');
+    // A long flush_interval keeps samples queued until the shutdown flush sends them.
+    const cfg = writeFiles(dir, { 'sonde.yaml': tickerConfig(dir, { handler: `  filesink: { file: ${sink}, flush_interval: 1h, batch_size: 100000 }\n` }) })['sonde.yaml']!;
+    const s = new RunningSonde(['run', '--config', cfg, '--log-level', 'debug']);
+    try {
+      await s.until('the agent to start', () => (s.stdout + s.stderr).includes('sonde started'));
+      await new Promise((r) => setTimeout(r, 1200));
+      expect(existsSync(sink)).toBe(false);
+      s.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+      const got = seqs(readFileSync(sink, 'utf8'));
+      expect(got.length).toBeGreaterThanOrEqual(3);
+      expect(got).toEqual(Array.from({ length: got.length }, (_, i) => i + 1));
+    } finally {
+      s.kill('SIGKILL');
+    }
+  });
+
+  it('refuses to start beside a live sonde named in the pidfile, and removes its own on exit', async () => {
+    const dir = tmpdir();
+    const pidfile = path.join(dir, 'sonde.pid');
+    const cfg = writeFiles(dir, { 'sonde.yaml': tickerConfig(dir, { handler: '  stdout: {}\n' }) })['sonde.yaml']!;
+    const a = new RunningSonde(['run', '--config', cfg, '--pidfile', pidfile]);
+    try {
+      await a.until('the pidfile', () => existsSync(pidfile) && readFileSync(pidfile, 'utf8').trim() === String(a.child.pid));
+      const b = new RunningSonde(['run', '--config', cfg, '--pidfile', pidfile]);
+      expect(await b.exited).toBe(1);
+      expect(b.stdout + b.stderr).toContain(`another sonde is running (pid ${a.child.pid}`);
+      a.kill('SIGTERM');
+      expect(await a.exited).toBe(0);
+      expect(existsSync(pidfile)).toBe(false);
+    } finally {
+      a.kill('SIGKILL');
+    }
+  });
+});

@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import type { OutboxSettings } from '../src/config-validate.js';
+import { NameTable } from '../src/naming.js';
+import { backoffDelay, Outbox, type OutboxEvents } from '../src/outbox.js';
+import type { Sample } from '../src/sample.js';
+
+const names = new NameTable('test');
+const sample = (i: number): Sample => ({ name: names.get('m'), value: i, kind: 'gauge', timestamp: 1_700_000_000_000 + i, precision: undefined });
+const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => sample(from + i));
+const values = (xs: readonly Sample[]) => xs.map((s) => s.value);
+
+const settings = (over: Partial<OutboxSettings> = {}): OutboxSettings => ({
+  batchSize: 10,
+  flushInterval: 5,
+  queueSize: 100_000,
+  sendTimeout: 1000,
+  retryMin: 1,
+  retryMax: 4,
+  ...over,
+});
+
+function recorder(): OutboxEvents & { failures: number; drops: number[]; totals: number[] } {
+  const r = {
+    failures: 0,
+    drops: [] as number[],
+    totals: [] as number[],
+    sendFailed() {
+      r.failures++;
+    },
+    recovered() {},
+    dropped(count: number, total: number) {
+      r.drops.push(count);
+      r.totals.push(total);
+    },
+  };
+  return r;
+}
+
+/** Deterministic pseudo-random numbers, so a failing run can be replayed. */
+function prng(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x / 2 ** 31;
+  };
+}
+
+describe('outbox', () => {
+  it('delivers every sample exactly once and in order while sends fail at random', async () => {
+    const received: number[] = [];
+    const rnd = prng(42);
+    const ev = recorder();
+    const ob = new Outbox('h', settings(), async (batch) => {
+      if (rnd() < 0.5) throw new Error('upstream refused');
+      received.push(...values(batch));
+    }, ev);
+    ob.start();
+    for (let i = 0; i < 1000; i += 37) ob.push(range(i, Math.min(i + 37, 1000)));
+    const unsent = await ob.drain(performance.now() + 20_000);
+    expect(unsent).toEqual([]);
+    expect(ev.failures).toBeGreaterThan(10);
+    expect(received).toEqual(values(range(0, 1000)));
+    expect(ob.stats.sent).toBe(1000);
+    expect(ob.stats.sendErrors).toBe(ev.failures);
+  });
+
+  it('retries the failed batch first: it stays at the head', async () => {
+    const attempts: number[][] = [];
+    let fail = 3;
+    const ob = new Outbox('h', settings({ batchSize: 4 }), async (batch) => {
+      attempts.push(values(batch));
+      if (fail-- > 0) throw new Error('down');
+    }, recorder());
+    ob.push(range(0, 10));
+    ob.start();
+    await ob.drain(performance.now() + 5000);
+    expect(attempts.slice(0, 4)).toEqual([[0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3], [0, 1, 2, 3]]);
+    expect(attempts.slice(4)).toEqual([[4, 5, 6, 7], [8, 9]]);
+  });
+
+  it('drops the oldest queued samples when full, and counts exactly what it dropped', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((r) => (open = r));
+    const received: number[] = [];
+    const ev = recorder();
+    const ob = new Outbox('h', settings({ batchSize: 5, queueSize: 10 }), async (batch) => {
+      await gate;
+      received.push(...values(batch));
+    }, ev);
+    ob.start();
+    ob.push(range(0, 5)); // a full batch: taken at once and held by the blocked send
+    await new Promise((r) => setTimeout(r, 20));
+    ob.push(range(5, 25)); // 5 in flight + 20 queued = 25 > 10: the 15 oldest queued go
+    expect(ob.depth).toBe(10);
+    expect(ob.stats.dropped).toBe(15);
+    expect(ev.totals.at(-1)).toBe(15);
+    open();
+    await ob.drain(performance.now() + 5000);
+    expect(received).toEqual([0, 1, 2, 3, 4, 20, 21, 22, 23, 24]);
+  });
+
+  it('keeps one hanging handler from delaying another', async () => {
+    const a: number[] = [];
+    const hungEv = recorder();
+    const hung = new Outbox('hung', settings({ sendTimeout: 30 }), () => new Promise<void>(() => undefined), hungEv);
+    const good = new Outbox('good', settings(), async (batch) => void a.push(...values(batch)), recorder());
+    hung.start();
+    good.start();
+    for (let i = 0; i < 500; i += 50) {
+      hung.push(range(i, i + 50));
+      good.push(range(i, i + 50));
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    await good.drain(performance.now() + 5000);
+    expect(a).toEqual(values(range(0, 500)));
+    const left = await hung.drain(performance.now() + 100);
+    expect(hungEv.failures).toBeGreaterThan(0);
+    expect(values(left)).toEqual(values(range(0, 500)));
+  });
+
+  it('hands back what it could not send by the deadline, in order', async () => {
+    const ob = new Outbox('h', settings(), async () => {
+      throw new Error('connection refused');
+    }, recorder());
+    ob.start();
+    ob.push(range(0, 25));
+    const left = await ob.drain(performance.now() + 100);
+    expect(values(left)).toEqual(values(range(0, 25)));
+  });
+
+  it('puts a replaced handler\'s backlog ahead of newer samples', async () => {
+    const got: number[] = [];
+    const ob = new Outbox('h', settings(), async (batch) => void got.push(...values(batch)), recorder());
+    ob.push(range(10, 15));
+    ob.prepend(range(0, 10));
+    ob.start();
+    await ob.drain(performance.now() + 5000);
+    expect(got).toEqual(values(range(0, 15)));
+  });
+
+  it('backs off exponentially with jitter, up to the maximum', () => {
+    expect(backoffDelay(1, 500, 60_000, () => 0)).toBe(250);
+    expect(backoffDelay(1, 500, 60_000, () => 1)).toBe(500);
+    expect(backoffDelay(4, 500, 60_000, () => 1)).toBe(4000);
+    expect(backoffDelay(30, 500, 60_000, () => 1)).toBe(60_000);
+    expect(backoffDelay(30, 500, 60_000, () => 0)).toBe(30_000);
+  });
+});

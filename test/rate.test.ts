@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { RateTracker } from '../src/rate.js';
+
+describe('rates', () => {
+  it('emits nothing on the first sample', () => {
+    const r = new RateTracker(() => 0);
+    expect(r.derive('k', 100, 0)).toBeUndefined();
+  });
+
+  it('divides by the measured elapsed time, not a configured interval', () => {
+    const r = new RateTracker();
+    r.derive('k', 100, 0);
+    // 250 more in 12.5 s (a late run) is 20 per second.
+    expect(r.derive('k', 350, 12_500)).toBe(20);
+    expect(r.derive('k', 360, 13_500)).toBe(10);
+  });
+
+  it('treats a counter that went down as a reset: nothing, then rates from the new baseline', () => {
+    const r = new RateTracker();
+    r.derive('k', 2 ** 64 - 1000, 0);
+    expect(r.derive('k', 5, 10_000)).toBeUndefined();
+    expect(r.derive('k', 105, 20_000)).toBe(10);
+  });
+
+  it('emits nothing when no time has passed', () => {
+    const r = new RateTracker();
+    r.derive('k', 1, 1000);
+    expect(r.derive('k', 2, 1000)).toBeUndefined();
+  });
+
+  it('ignores values that are not finite', () => {
+    const r = new RateTracker();
+    r.derive('k', 10, 0);
+    expect(r.derive('k', NaN, 1000)).toBeUndefined();
+    expect(r.derive('k', 20, 1000)).toBe(10);
+  });
+
+  it('carries baselines across processes of the same boot and drops them from another boot', () => {
+    const a = new RateTracker();
+    a.derive('k', 100, 1000);
+    const saved = JSON.parse(JSON.stringify(a.toJSON('boot-1')));
+    const b = new RateTracker();
+    expect(b.restore(saved, 'boot-1')).toBe(true);
+    expect(b.derive('k', 300, 11_000)).toBe(20);
+    const c = new RateTracker();
+    expect(c.restore(saved, 'boot-2')).toBe(false);
+    expect(c.derive('k', 300, 11_000)).toBeUndefined();
+  });
+});

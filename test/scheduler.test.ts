@@ -1,0 +1,152 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { offsetFor, Scheduler, type SchedulerEvents } from '../src/scheduler.js';
+
+const T0 = Date.UTC(2026, 10, 22, 12, 0, 3); // 3 s into a 10 s window
+
+function events(): SchedulerEvents & { log: string[] } {
+  const log: string[] = [];
+  return {
+    log,
+    timeout: (key) => log.push(`timeout ${key}`),
+    error: (key, err) => log.push(`error ${key} ${err.message}`),
+    skipped: (key, n, why) => log.push(`skipped ${key} ${n} ${why}`),
+  };
+}
+
+describe('scheduler', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: T0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('runs in windows aligned to the interval, at a fixed offset, with the window start as timestamp', async () => {
+    const s = new Scheduler(events());
+    const runs: { at: number; window: number }[] = [];
+    s.add({ key: 'cpu', interval: 10_000, timeout: 10_000, run: async (window) => void runs.push({ at: Date.now(), window }) });
+    await vi.advanceTimersByTimeAsync(35_000);
+    await s.stop(0);
+    const offset = offsetFor('cpu', 10_000);
+    expect(offset).toBeGreaterThanOrEqual(0);
+    expect(offset).toBeLessThan(5000);
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    for (const r of runs) {
+      expect(r.window % 10_000).toBe(0);
+      expect(r.at).toBe(r.window + offset);
+    }
+    expect(runs.map((r) => r.window - runs[0]!.window)).toEqual(runs.map((_, i) => i * 10_000));
+    expect(runs[0]!.window).toBeGreaterThan(T0 - 10_000);
+  });
+
+  it('spreads collectors over the window with different fixed offsets', () => {
+    const offsets = new Set(['cpu', 'memory', 'loadavg', 'diskspace', 'iostat', 'vmstat'].map((k) => offsetFor(k, 10_000)));
+    expect(offsets.size).toBeGreaterThan(3);
+    expect(offsetFor('cpu', 10_000)).toBe(offsetFor('cpu', 10_000));
+  });
+
+  it('abandons a hung run at its timeout, never overlaps it, and keeps other jobs on their windows', async () => {
+    const ev = events();
+    const s = new Scheduler(ev);
+    let hungCalls = 0;
+    let hungSignal: AbortSignal | undefined;
+    const okWindows: number[] = [];
+    s.add({
+      key: 'hung',
+      interval: 1000,
+      timeout: 400,
+      run: (_w, signal) => {
+        hungCalls++;
+        hungSignal = signal;
+        return new Promise<void>(() => undefined); // ignores its signal, never returns
+      },
+    });
+    s.add({ key: 'ok', interval: 1000, timeout: 400, run: async (w) => void okWindows.push(w) });
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(hungCalls).toBe(1);
+    expect(hungSignal?.aborted).toBe(true);
+    const st = s.stats('hung')!;
+    expect(st.timeouts).toBe(1);
+    expect(st.skipped).toBeGreaterThanOrEqual(4);
+    expect(ev.log).toContain('timeout hung');
+    expect(ev.log).toContain('skipped hung 1 stuck');
+    // The healthy job ran in every one of its windows meanwhile.
+    expect(okWindows.length).toBeGreaterThanOrEqual(5);
+    for (let i = 1; i < okWindows.length; i++) expect(okWindows[i]! - okWindows[i - 1]!).toBe(1000);
+    await s.stop(0);
+  });
+
+  it('runs again in the next window when a timed-out run honours its signal', async () => {
+    const s = new Scheduler(events());
+    let calls = 0;
+    let concurrent = 0;
+    let maxConcurrent = 0;
+    s.add({
+      key: 'slow',
+      interval: 1000,
+      timeout: 300,
+      run: (_w, signal) => {
+        calls++;
+        concurrent++;
+        maxConcurrent = Math.max(maxConcurrent, concurrent);
+        return new Promise<void>((resolve, reject) =>
+          signal.addEventListener('abort', () => {
+            concurrent--;
+            reject(signal.reason as Error);
+          }),
+        );
+      },
+    });
+    await vi.advanceTimersByTimeAsync(5500);
+    expect(calls).toBeGreaterThanOrEqual(4);
+    expect(maxConcurrent).toBe(1);
+    // Every finished run timed out; the last one may still be inside its timeout.
+    expect(s.stats('slow')!.timeouts).toBeGreaterThanOrEqual(calls - 1);
+    expect(s.stats('slow')!.timeouts).toBeLessThanOrEqual(calls);
+    expect(s.stats('slow')!.errors).toBe(0);
+    await s.stop(0);
+  });
+
+  it('counts an exception and keeps the schedule', async () => {
+    const ev = events();
+    const s = new Scheduler(ev);
+    let calls = 0;
+    s.add({ key: 'boom', interval: 1000, timeout: 500, run: async () => { calls++; throw new Error('no /proc/stat'); } });
+    await vi.advanceTimersByTimeAsync(3500);
+    expect(calls).toBeGreaterThanOrEqual(3);
+    expect(s.stats('boom')!.errors).toBe(calls);
+    expect(ev.log.filter((l) => l === 'error boom no /proc/stat')).toHaveLength(calls);
+    await s.stop(0);
+  });
+
+  it('skips the windows a clock jump passed over instead of replaying them', async () => {
+    const ev = events();
+    const s = new Scheduler(ev);
+    const windows: number[] = [];
+    s.add({ key: 'j', interval: 10_000, timeout: 5000, run: async (w) => void windows.push(w) });
+    await vi.advanceTimersByTimeAsync(12_000);
+    expect(windows).toHaveLength(1);
+    // The wall clock jumps an hour ahead (NTP step, resume from suspend); timers do not notice.
+    vi.setSystemTime(Date.now() + 3_600_000);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(windows).toHaveLength(2);
+    expect(windows[1]! - windows[0]!).toBe(3_610_000);
+    expect(s.stats('j')!.skipped).toBe(360);
+    expect(ev.log).toContain('skipped j 360 clock');
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(windows).toHaveLength(3);
+    expect(windows[2]! - windows[1]!).toBe(10_000);
+    await s.stop(0);
+  });
+
+  it('does not run a window twice when the clock steps back', async () => {
+    const s = new Scheduler(events());
+    const windows: number[] = [];
+    s.add({ key: 'b', interval: 10_000, timeout: 5000, run: async (w) => void windows.push(w) });
+    await vi.advanceTimersByTimeAsync(12_000);
+    vi.setSystemTime(Date.now() - 4000);
+    await vi.advanceTimersByTimeAsync(30_000);
+    expect(new Set(windows).size).toBe(windows.length);
+    await s.stop(0);
+  });
+});
