@@ -2,6 +2,44 @@
 // A createRequire banner lets bundled CommonJS dependencies (pino, yargs' helpers) call require().
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+
+// zod ships ~48 translations of its own error messages (about 350 KB); sonde writes its own
+// messages, so the bundle keeps English only. Parsing less code is most of `sonde once`'s start-up.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
+      args.importer.includes(`${path.sep}zod${path.sep}`) ? { path: 'zod-locales', namespace: 'zod-english-only' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, () => ({
+      contents: `export { default as en } from ${JSON.stringify(path.resolve('node_modules/zod/v4/locales/en.js'))};`,
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
+  },
+};
+
+// string-width (used by yargs to lay out --help) builds an Intl.Segmenter when it is imported,
+// which loads ICU break-iterator data: about 90 M instructions on every start, for help text that
+// is rarely printed. Build it on first use instead.
+const lazySegmenter = {
+  name: 'lazy-intl-segmenter',
+  setup(b) {
+    b.onLoad({ filter: /node_modules[\\/](string-width|slice-ansi|wrap-ansi|cliui)[\\/].*\.js$/ }, async (args) => {
+      const src = await readFile(args.path, 'utf8');
+      if (!src.includes('new Intl.Segmenter()')) return undefined;
+      return {
+        contents: src.replace(
+          /const (\w+) = new Intl\.Segmenter\(\);/g,
+          'let __lazy_$1; const $1 = { segment: (s) => (__lazy_$1 ??= new Intl.Segmenter()).segment(s) };',
+        ),
+        loader: 'js',
+      };
+    });
+  },
+};
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
@@ -14,6 +52,7 @@ await build({
   format: 'esm',
   sourcemap: 'linked',
   legalComments: 'none',
+  plugins: [zodEnglishOnly, lazySegmenter],
   logLevel: 'warning',
   define: { SONDE_VERSION: JSON.stringify(pkg.version) },
   banner: {

@@ -1,20 +1,28 @@
 // The command line: sonde run | once | collect | check-config | list.
 import yargs from 'yargs';
 import { existsSync } from 'node:fs';
-import { Agent } from './agent.js';
-import { collectOne, findCollector } from './collect-one.js';
-import { ConfigError } from './config-load.js';
-import { DEFAULT_CONFIG_PATH, loadConfig, type LoadedConfig } from './config.js';
-import { globalSchema, LOG_LEVELS, type LogLevel } from './config-schema.js';
-import { parseDuration } from './duration.js';
+import { DEFAULT_CONFIG_PATH } from './defaults.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
-import { createLogger, type Logger } from './logger.js';
-import { runOnce } from './once.js';
-import { takePidfile } from './pidfile.js';
-import { markdownReference, textList } from './plugin-docs.js';
-import { buildRegistry } from './plugins.js';
+import { LOG_LEVELS, type LogLevel } from './log-levels.js';
 import { VERSION } from './version.js';
-import { YamlSyntaxError } from './yaml-source.js';
+import type { LoadedConfig } from './config.js';
+import type { Logger } from './logger.js';
+
+// Each command loads what it needs when it runs: `sonde --version` and `sonde once` from cron
+// should not pay for parsing the agent, zod's schemas or pino-pretty they do not use.
+const lazy = {
+  agent: () => import('./agent.js'),
+  config: () => import('./config.js'),
+  errors: () => import('./config-errors.js'),
+  logger: () => import('./logger.js'),
+  once: () => import('./once.js'),
+  collect: () => import('./collect-one.js'),
+  docs: () => import('./plugin-docs.js'),
+  plugins: () => import('./plugins.js'),
+  pidfile: () => import('./pidfile.js'),
+  schema: () => import('./config-schema.js'),
+  duration: () => import('./duration.js'),
+};
 
 class UsageError extends Error {}
 
@@ -30,10 +38,11 @@ const stdio: Io = {
 
 /** Loads the config, printing its problems for an operator; undefined means exit 78. */
 async function load(file: string, io: Io): Promise<LoadedConfig | undefined> {
+  const [{ loadConfig }, { isConfigProblem }] = await Promise.all([lazy.config(), lazy.errors()]);
   try {
     return await loadConfig(file);
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof YamlSyntaxError) {
+    if (isConfigProblem(err)) {
       io.err(`${err.message}\n`);
       io.err(`sonde: the config is invalid; nothing was started. Fix the lines above, then run "sonde check-config --config ${file}".\n`);
       return undefined;
@@ -50,9 +59,11 @@ async function cmdRun(config: string, level: LogLevel | undefined, pidfile: stri
   const loaded = await load(config, io);
   if (!loaded) return EXIT_CONFIG;
   // Logs go to stdout for journald, unless samples do (stdout handler): then to stderr.
-  const log = createLogger(level ?? loaded.config.log_level, usesStdout(loaded) ? 2 : 1);
+  const { createLogger } = await lazy.logger();
+  const log = await createLogger(level ?? loaded.config.log_level, usesStdout(loaded) ? 2 : 1);
   let removePid: (() => void) | undefined;
   if (pidfile) {
+    const { takePidfile } = await lazy.pidfile();
     try {
       removePid = takePidfile(pidfile);
     } catch (err) {
@@ -61,6 +72,7 @@ async function cmdRun(config: string, level: LogLevel | undefined, pidfile: stri
     }
   }
   installCrashHandlers(log);
+  const { Agent } = await lazy.agent();
   const agent = new Agent(config, log);
   await agent.start(loaded);
   return new Promise<number>((resolve) => {
@@ -105,7 +117,8 @@ function installCrashHandlers(log: Logger): void {
 async function cmdOnce(config: string, level: LogLevel | undefined, io: Io): Promise<number> {
   const loaded = await load(config, io);
   if (!loaded) return EXIT_CONFIG;
-  const log = createLogger(level ?? loaded.config.log_level, 2);
+  const [{ createLogger }, { runOnce }] = await Promise.all([lazy.logger(), lazy.once()]);
+  const log = await createLogger(level ?? loaded.config.log_level, 2);
   return runOnce(loaded, log);
 }
 
@@ -127,12 +140,14 @@ async function cmdList(config: string | undefined, options: boolean, markdown: b
     if (!loaded) return EXIT_CONFIG;
     paths = loaded.config.plugin_paths;
   }
+  const [{ buildRegistry }, { markdownReference, textList }] = await Promise.all([lazy.plugins(), lazy.docs()]);
   const { registry } = await buildRegistry(paths);
   io.out(markdown ? `${markdownReference(registry)}\n` : textList(registry, options));
   return EXIT_OK;
 }
 
 async function cmdCollect(target: string, config: string | undefined, count: number, interval: string, level: LogLevel | undefined, io: Io): Promise<number> {
+  const { parseDuration } = await lazy.duration();
   const intervalMs = parseDuration(interval);
   if (intervalMs === undefined || intervalMs <= 0) {
     io.err(`sonde collect: --interval ${JSON.stringify(interval)} is not a duration such as 1s or 500ms\n`);
@@ -143,7 +158,13 @@ async function cmdCollect(target: string, config: string | undefined, count: num
     loaded = await load(config, io);
     if (!loaded) return EXIT_CONFIG;
   }
-  const log = createLogger(level ?? loaded?.config.log_level ?? 'info', 2);
+  const [{ createLogger }, { buildRegistry }, { collectOne, findCollector }, { globalSchema }] = await Promise.all([
+    lazy.logger(),
+    lazy.plugins(),
+    lazy.collect(),
+    lazy.schema(),
+  ]);
+  const log = await createLogger(level ?? loaded?.config.log_level ?? 'info', 2);
   const registry = loaded?.registry ?? (await buildRegistry([])).registry;
   let plugin;
   try {
@@ -157,11 +178,35 @@ async function cmdCollect(target: string, config: string | undefined, count: num
   return collectOne(plugin, { target, count, intervalMs, section, global }, log, io.out);
 }
 
+/**
+ * yargs renders the whole help text each time it runs a command (about 28 ms, most of a cron
+ * run's budget) so that it can print it if the command fails. sonde prints its own errors, so that
+ * cached text is never shown: skip building it. Guarded, so a yargs without the hook is unaffected.
+ */
+function skipHelpCache(parser: object): void {
+  type Usage = { cacheHelpMessage?: () => void };
+  const internals = (parser as { getInternalMethods?: () => { getUsageInstance?: () => Usage } }).getInternalMethods?.();
+  const usage = internals?.getUsageInstance?.();
+  if (usage && typeof usage.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => undefined;
+}
+
+interface ParsedArgs {
+  _: (string | number)[];
+  config: string;
+  logLevel?: LogLevel;
+  pidfile?: string;
+  collector?: string;
+  count?: number;
+  interval?: string;
+  options?: boolean;
+  markdown?: boolean;
+}
+
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
-  let code: number | undefined;
-  const set = async (p: Promise<number>): Promise<void> => {
-    code = await p;
-  };
+  // yargs lays out the whole help text whenever it runs a command, for error output we print
+  // ourselves; laying it out to the terminal's width is about 20 ms of every `sonde once` from cron,
+  // so wrapping is only switched on when the help is what was asked for.
+  const wantsHelp = argv.some((x) => x === '--help' || x === '-h');
   const parser = yargs([...argv])
     .scriptName('sonde')
     .usage('sonde: host metrics agent (collectors -> Graphite, StatsD, HTTP, memcached)\n\nUsage: sonde <command> [options]')
@@ -173,46 +218,21 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       global: true,
     })
     .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'Overrides log_level from the config', global: true })
-    .command(
-      'run',
-      'Run the agent in the foreground (systemd runs this). SIGTERM flushes and exits, SIGHUP reloads the config',
-      (y) => y.option('pidfile', { type: 'string', describe: 'Write the pid here (for hosts without systemd)' }),
-      (a) => set(cmdRun(a.config, a.logLevel as LogLevel | undefined, a.pidfile, io)),
+    .command('run', 'Run the agent in the foreground (systemd runs this). SIGTERM flushes and exits, SIGHUP reloads the config', (y) =>
+      y.option('pidfile', { type: 'string', describe: 'Write the pid here (for hosts without systemd)' }),
     )
-    .command(
-      'once',
-      'Run every enabled collector once, send the samples, exit (0 = all sent, 1 = something failed). For cron',
-      (y) => y,
-      (a) => set(cmdOnce(a.config, a.logLevel as LogLevel | undefined, io)),
+    .command('once', 'Run every enabled collector once, send the samples, exit (0 = all sent, 1 = something failed). For cron', (y) => y)
+    .command('collect <collector>', 'Run one collector and print its samples as Graphite lines (for plugin authors)', (y) =>
+      y
+        .positional('collector', { type: 'string', demandOption: true, describe: 'A collector name (see "sonde list") or the path of a .js/.mjs plugin' })
+        .option('count', { alias: 'n', type: 'number', default: 2, describe: 'How many runs (rates appear from the second)' })
+        .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' }),
     )
-    .command(
-      'collect <collector>',
-      'Run one collector and print its samples as Graphite lines (for plugin authors)',
-      (y) =>
-        y
-          .positional('collector', { type: 'string', demandOption: true, describe: 'A collector name (see "sonde list") or the path of a .js/.mjs plugin' })
-          .option('count', { alias: 'n', type: 'number', default: 2, describe: 'How many runs (rates appear from the second)' })
-          .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' }),
-      (a) => {
-        // --config is only read when given explicitly, so plugin authors need no config file.
-        const explicit = argv.some((x) => x === '--config' || x === '-c' || x.startsWith('--config='));
-        return set(cmdCollect(a.collector, explicit ? a.config : undefined, Math.max(1, Math.floor(a.count)), a.interval, a.logLevel as LogLevel | undefined, io));
-      },
-    )
-    .command(
-      'check-config',
-      'Validate the config and its plugins; exit 0 when valid, 78 with file:line: key messages when not',
-      (y) => y,
-      (a) => set(cmdCheck(a.config, io)),
-    )
-    .command(
-      'list',
-      'List the collectors, handlers and parsers this sonde has',
-      (y) =>
-        y
-          .option('options', { alias: 'o', type: 'boolean', default: false, describe: 'Also list each plugin\'s options' })
-          .option('markdown', { type: 'boolean', default: false, describe: 'Print the option reference as Markdown (used for the README)' }),
-      (a) => set(cmdList(a.config, a.options, a.markdown, io)),
+    .command('check-config', 'Validate the config and its plugins; exit 0 when valid, 78 with file:line: key messages when not', (y) => y)
+    .command('list', 'List the collectors, handlers and parsers this sonde has', (y) =>
+      y
+        .option('options', { alias: 'o', type: 'boolean', default: false, describe: 'Also list each plugin\'s options' })
+        .option('markdown', { type: 'boolean', default: false, describe: 'Print the option reference as Markdown (used for the README)' }),
     )
     .demandCommand(1, 'Name a command: run, once, collect, check-config or list (see --help)')
     .strict()
@@ -220,15 +240,17 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .alias('version', 'V')
     .help()
     .alias('help', 'h')
-    .wrap(Math.min(110, process.stdout.columns || 100))
+    .wrap(wantsHelp ? Math.min(110, process.stdout.columns || 100) : null)
     .epilog('Config: /etc/sonde/sonde.yaml by default. Exit status: 0 ok, 1 failed run, 64 bad command line, 78 invalid config.')
     .exitProcess(false)
     .fail((msg, err) => {
-      // Throwing stops yargs from running the command after reporting the problem.
+      // Throwing stops yargs from going on after reporting the problem.
       throw err ?? new UsageError(msg);
     });
+  if (!wantsHelp) skipHelpCache(parser);
+  let a: ParsedArgs;
   try {
-    await parser.parseAsync();
+    a = (await parser.parseAsync()) as unknown as ParsedArgs;
   } catch (err) {
     if (err instanceof UsageError) {
       io.err(`sonde: ${err.message}\nRun "sonde --help" for the commands and options.\n`);
@@ -236,5 +258,24 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     }
     throw err;
   }
-  return code ?? EXIT_OK;
+  // --help and --version have printed and set this; there is nothing to run.
+  if (argv.some((x) => x === '--help' || x === '-h' || x === '--version' || x === '-V')) return EXIT_OK;
+  switch (a._[0]) {
+    case 'run':
+      return cmdRun(a.config, a.logLevel, a.pidfile, io);
+    case 'once':
+      return cmdOnce(a.config, a.logLevel, io);
+    case 'collect': {
+      // --config is only read when given explicitly, so plugin authors need no config file.
+      const explicit = argv.some((x) => x === '--config' || x === '-c' || x.startsWith('--config='));
+      return cmdCollect(a.collector!, explicit ? a.config : undefined, Math.max(1, Math.floor(a.count ?? 2)), a.interval ?? '1s', a.logLevel, io);
+    }
+    case 'check-config':
+      return cmdCheck(a.config, io);
+    case 'list':
+      return cmdList(a.config, a.options ?? false, a.markdown ?? false, io);
+    default:
+      io.err(`sonde: unknown command ${JSON.stringify(a._[0])}\nRun "sonde --help" for the commands and options.\n`);
+      return EXIT_USAGE;
+  }
 }

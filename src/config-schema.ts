@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { duration } from './config-types.js';
 import { HOSTNAME_METHODS } from './hostname.js';
 
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
+import { LOG_LEVELS } from './log-levels.js';
+export { LOG_LEVELS, type LogLevel } from './log-levels.js';
 
 export const globalSchema = z.strictObject({
   path_prefix: z.string().default('servers').describe('First part of every metric path (Diamond: path_prefix).'),

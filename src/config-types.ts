@@ -2,6 +2,10 @@
 import { z } from 'zod';
 import { parseBytes, parseDuration } from './duration.js';
 
+// sonde validates its config once per start or reload: zod's JIT (new Function per object schema)
+// costs more to build than it saves on one parse, and is refused by hardened V8 settings anyway.
+z.config({ jitless: true });
+
 /** A duration written as `500ms`, `10s`, `5m`, `1h`, `7d` (a bare number is seconds); output in ms. */
 export function duration() {
   return z.union([z.string(), z.number()]).transform((v, ctx): number => {

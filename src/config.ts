@@ -5,8 +5,9 @@ import type { LoadReport } from './plugin-loader.js';
 import { buildRegistry } from './plugins.js';
 import type { Registry } from './registry.js';
 
-export const DEFAULT_CONFIG_PATH = '/etc/sonde/sonde.yaml';
-export const DEFAULT_PLUGIN_PATHS = ['/etc/sonde/plugins'];
+import { DEFAULT_PLUGIN_PATHS } from './defaults.js';
+
+export { DEFAULT_CONFIG_PATH, DEFAULT_PLUGIN_PATHS } from './defaults.js';
 
 export interface LoadedConfig {
   readonly config: AgentConfig;

@@ -56,13 +56,13 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
     }
   }
 
-  const h = await resolveHostname({ hostname: cfg.hostname, method: cfg.hostname_method, timeoutMs: 2000 });
-  if (h.warning) log.warn(h.warning);
-  const renderer = new PathRenderer({ prefix: cfg.path_prefix, host: h.host, suffix: cfg.path_suffix });
+  // DNS (hostname_method smart/fqdn) is waited for while the collectors run, not before.
+  const hostname = resolveHostname({ hostname: cfg.hostname, method: cfg.hostname_method, timeoutMs: 2000 });
+  let renderer: PathRenderer | undefined;
   const throttle = new LogThrottle();
   const handlers = cfg.handlers
     .filter((s) => s.enabled)
-    .map((s) => new HandlerSlot(s, (n) => renderer.render(n), pluginLogger(log.child({ handler: s.key })), outboxEvents(s.key, log, throttle)));
+    .map((s) => new HandlerSlot(s, (n) => renderer!.render(n), pluginLogger(log.child({ handler: s.key })), outboxEvents(s.key, log, throttle)));
   if (handlers.length === 0) log.warn('no handler is enabled: nothing will be sent. Enable one under handlers: (stdout, graphite, ...)');
 
   const timestamp = Math.floor(Date.now() / 1000) * 1000;
@@ -73,6 +73,9 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
     .map((c) => new CollectorRunner(c, { proc, sys, rates, log: pluginLogger(log.child({ collector: c.key })) }));
 
   const results = await Promise.all(runners.map((r) => runWithTimeout(r, timestamp, r.section.timeout)));
+  const h = await hostname;
+  if (h.warning) log.warn(h.warning);
+  renderer = new PathRenderer({ prefix: cfg.path_prefix, host: h.host, suffix: cfg.path_suffix });
   results.forEach((res, i) => {
     const key = runners[i]!.key;
     if (res === 'timeout') {

@@ -123,6 +123,16 @@ describe('the command line', () => {
     expect(sonde(['once', '--bogus']).status).toBe(64);
   });
 
+  it('prints help for the agent and for each command, exit 0', () => {
+    const top = sonde(['--help']);
+    expect(top.status).toBe(0);
+    for (const cmd of ['sonde run', 'sonde once', 'sonde collect <collector>', 'sonde check-config', 'sonde list']) expect(top.stdout).toContain(cmd);
+    const once = sonde(['once', '--help']);
+    expect(once.status).toBe(0);
+    expect(once.stdout).toContain('Run every enabled collector once');
+    expect(once.stdout).toContain('--config');
+  });
+
   it('lists the built-in plugins with their descriptions', () => {
     const r = sonde(['list', '--config', '/nonexistent.yaml']);
     expect(r.status).toBe(0);
