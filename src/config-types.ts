@@ -1,6 +1,7 @@
 // Schema building blocks shared by the core config and plugins: durations and byte sizes.
 import { z } from 'zod';
 import { parseBytes, parseDuration } from './duration.js';
+import { valueKinds } from './zod-introspect.js';
 
 // sonde validates its config once per start or reload: zod's JIT (new Function per object schema)
 // costs more to build than it saves on one parse, and is refused by hardened V8 settings anyway.
@@ -8,7 +9,9 @@ z.config({ jitless: true });
 
 /** A duration written as `500ms`, `10s`, `5m`, `1h`, `7d` (a bare number is seconds); output in ms. */
 export function duration() {
-  return z.union([z.string(), z.number()]).transform((v, ctx): number => {
+  const input = z.union([z.string(), z.number()]);
+  valueKinds.set(input, 'duration');
+  return input.transform((v, ctx): number => {
     const ms = parseDuration(v);
     if (ms === undefined) {
       ctx.addIssue({ code: 'custom', message: `expected a duration such as 500ms, 10s, 5m or 1h, got ${JSON.stringify(v)}` });
@@ -20,7 +23,9 @@ export function duration() {
 
 /** A byte size written as `64MiB`, `1GiB`, `500MB` (a bare number is bytes); output in bytes. */
 export function bytes() {
-  return z.union([z.string(), z.number()]).transform((v, ctx): number => {
+  const input = z.union([z.string(), z.number()]);
+  valueKinds.set(input, 'size');
+  return input.transform((v, ctx): number => {
     const n = parseBytes(v);
     if (n === undefined) {
       ctx.addIssue({ code: 'custom', message: `expected a size such as 512KiB, 64MiB or 1GiB, got ${JSON.stringify(v)}` });

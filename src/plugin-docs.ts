@@ -2,7 +2,7 @@
 import type { z } from 'zod';
 import { collectorCommonShape, globalSchema, handlerCommonShape } from './config-schema.js';
 import type { Registry } from './registry.js';
-import { defaultOf, typeName, unwrap } from './zod-introspect.js';
+import { defaultOf, defOf, typeName, unwrap } from './zod-introspect.js';
 
 export interface OptionDoc {
   readonly key: string;
@@ -17,17 +17,20 @@ function showDefault(v: unknown): string {
   return JSON.stringify(v);
 }
 
-export function optionDocs(shape: Record<string, z.ZodType>): OptionDoc[] {
-  return Object.entries(shape).map(([key, schema]) => ({
-    key,
-    type: typeName(schema),
-    default: showDefault(defaultOf(schema)),
-    help: schema.description ?? unwrap(schema).description ?? '',
-  }));
+/** One row per option; the keys of a nested fixed mapping get rows of their own (`a.b`). */
+export function optionDocs(shape: Record<string, z.ZodType>, prefix = ''): OptionDoc[] {
+  return Object.entries(shape).flatMap(([key, schema]) => {
+    const help = schema.description ?? unwrap(schema).description ?? '';
+    const inner = defOf(unwrap(schema));
+    if (inner.type === 'object' && inner.shape && Object.keys(inner.shape).length > 0) {
+      return [{ key: `${prefix}${key}`, type: 'mapping', default: '', help }, ...optionDocs(inner.shape, `${prefix}${key}.`)];
+    }
+    return [{ key: `${prefix}${key}`, type: typeName(schema), default: showDefault(defaultOf(schema)), help }];
+  });
 }
 
 function table(rows: OptionDoc[]): string {
-  const esc = (s: string) => s.replaceAll('|', '\\|');
+  const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
   return ['| option | type | default | meaning |', '|---|---|---|---|', ...rows.map((r) => `| \`${r.key}\` | ${esc(r.type)} | ${r.default ? `\`${esc(r.default)}\`` : ''} | ${esc(r.help)} |`)].join('\n');
 }
 

@@ -13,6 +13,9 @@ interface Def {
   entries?: Record<string, unknown>;
 }
 
+/** Schemas built by duration() and bytes(), so docs can name them. */
+export const valueKinds = new WeakMap<object, string>();
+
 export function defOf(schema: z.ZodType): Def {
   return (schema as unknown as { _zod: { def: Def } })._zod.def;
 }
@@ -67,6 +70,8 @@ export function defaultOf(schema: z.ZodType): unknown {
 /** A short type name for docs: string, number, boolean, duration, list, one of a|b. */
 export function typeName(schema: z.ZodType): string {
   const s = unwrap(schema);
+  const kind = valueKinds.get(s);
+  if (kind) return kind;
   const d = defOf(s);
   switch (d.type) {
     case 'enum':
