@@ -75,6 +75,8 @@ async function cmdRun(config: string, level: LogLevel | undefined, pidfile: stri
   const { Agent } = await lazy.agent();
   const agent = new Agent(config, log);
   await agent.start(loaded);
+  // Keeps the process alive even when nothing is scheduled (every collector disabled).
+  const keepAlive = setInterval(() => undefined, 2 ** 30);
   return new Promise<number>((resolve) => {
     let stopping = false;
     const stop = (sig: string) => {
@@ -87,10 +89,12 @@ async function cmdRun(config: string, level: LogLevel | undefined, pidfile: stri
       log.info(`${sig} received`);
       agent.stop().then(
         () => {
+          clearInterval(keepAlive);
           removePid?.();
           resolve(EXIT_OK);
         },
         (err: Error) => {
+          clearInterval(keepAlive);
           log.error({ err }, `shutdown failed: ${err.message}`);
           removePid?.();
           resolve(EXIT_FAILURE);

@@ -33,8 +33,19 @@ export const globalSchema = z.strictObject({
     })
     .prefault({})
     .describe('sonde\'s own figures: run time per collector, outbox depth, drops.'),
-  collectors: z.record(z.string(), z.unknown()).default({}).describe('One section per collector.'),
-  handlers: z.record(z.string(), z.unknown()).default({}).describe('One section per handler.'),
+  // `collectors:` with nothing under it (YAML null) means none, as an operator would expect.
+  collectors: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .default({})
+    .transform((v) => v ?? {})
+    .describe('One section per collector.'),
+  handlers: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .default({})
+    .transform((v) => v ?? {})
+    .describe('One section per handler.'),
 });
 
 export type GlobalConfig = z.output<typeof globalSchema>;

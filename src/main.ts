@@ -1,6 +1,10 @@
 // Entry point of dist/sonde.mjs.
 import { main } from './cli.js';
 
+// A reader that goes away (`sonde once | head`) must not crash sonde with an unhandled EPIPE:
+// the write's own callback reports it, so the stdout handler counts it as a failed send.
+process.stdout.on('error', () => undefined);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

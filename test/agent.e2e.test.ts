@@ -95,6 +95,22 @@ describe('sonde run', () => {
     }
   });
 
+  it('stays up with nothing enabled, says so, and stops on SIGTERM', async () => {
+    const dir = tmpdir();
+    const cfg = writeFiles(dir, { 'sonde.yaml': `state_dir: ${dir}/state\nplugin_paths: []\nself_metrics: { enabled: false }\ncollectors:\nhandlers:\n` })['sonde.yaml']!;
+    const s = new RunningSonde(['run', '--config', cfg]);
+    try {
+      await s.until('the start line', () => (s.stdout + s.stderr).includes('sonde started'));
+      expect(s.stdout + s.stderr).toContain('no handler is enabled');
+      await new Promise((r) => setTimeout(r, 500));
+      expect(s.child.exitCode).toBeNull();
+      s.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+    } finally {
+      s.kill('SIGKILL');
+    }
+  });
+
   it('refuses to start beside a live sonde named in the pidfile, and removes its own on exit', async () => {
     const dir = tmpdir();
     const pidfile = path.join(dir, 'sonde.pid');

@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sonde } from './helpers/sonde.js';
+import { spawnSync } from 'node:child_process';
+import { BUNDLE, sonde } from './helpers/sonde.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
 
 const FIX = path.join(import.meta.dirname, 'fixtures');
@@ -74,6 +75,17 @@ describe('sonde once', () => {
     expect(r.stderr).toContain(`state_dir /dev/null/sonde is not writable`);
     expect(r.stderr).toContain(`${dir}/xdg/sonde`);
     expect(readFileSync(`${dir}/xdg/sonde/counters.json`, 'utf8')).toContain('"version":1');
+  });
+
+  it('reports, and does not crash, when the reader of its output has gone away (sonde once | true)', () => {
+    const dir = tmpdir();
+    const cfg = config(dir, path.join(FIX, 'proc', 'e2e-0'), 'shutdown_timeout: 1s\n');
+    // `true` exits without reading, so every write of sonde's gets EPIPE.
+    spawnSync('/bin/sh', ['-c', `("${process.execPath}" "${BUNDLE}" once --config "${cfg}" 2>"${dir}/err"; echo $? >"${dir}/status") | true`]);
+    const err = readFileSync(`${dir}/err`, 'utf8');
+    expect(err).not.toContain('Unhandled');
+    expect(err).toMatch(/handler stdout: \d+ samples could not be sent within shutdown_timeout/);
+    expect(readFileSync(`${dir}/status`, 'utf8').trim()).toBe('1');
   });
 
   it('exits 1 and says which collector failed when its /proc file is missing', () => {

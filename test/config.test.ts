@@ -114,6 +114,14 @@ describe('config files and values', () => {
     expect(config.files).toEqual([p['sonde.yaml'], p['conf.d/05-empty.yml'], p['conf.d/10-early.yaml'], p['conf.d/20-late.yaml']]);
   });
 
+  it('reads empty collectors: and handlers: sections as none', async () => {
+    const dir = tmpdir();
+    const p = writeFiles(dir, { 'sonde.yaml': 'collectors:\nhandlers:\n' });
+    const { config } = await loadConfig(p['sonde.yaml']!, {});
+    expect(config.collectors).toEqual([]);
+    expect(config.handlers).toEqual([]);
+  });
+
   it('substitutes environment variables, with defaults and $${ for a literal', async () => {
     const dir = tmpdir();
     const p = writeFiles(dir, { 'sonde.yaml': 'path_prefix: ${PFX}\npath_suffix: ${SUFFIX:-prod}\nhostname: a$${b}\n' });
