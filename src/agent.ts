@@ -135,6 +135,7 @@ export class Agent {
       proc: fileReader(this.config.proc_root),
       sys: fileReader(this.config.sys_root),
       log: pluginLogger(log),
+      forgetAfter: Math.max(10 * section.interval, 300_000),
     });
     const slot: CollectorSlot = { runner, lastSamples: 0, invalidValues: 0 };
     this.collectors.set(section.key, slot);

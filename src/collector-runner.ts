@@ -1,6 +1,7 @@
 // Runs one configured collector: builds its context for each run, interns its names, derives its
 // rates, and hands back the samples of the run, all with the run's one timestamp.
-import type { CollectorContext, EmitOptions, FileReader, PluginLogger, SampleKind } from './plugin-api.js';
+import { statfs as fsStatfs } from 'node:fs/promises';
+import type { CollectorContext, EmitOptions, FileReader, PluginLogger, SampleKind, StatFs } from './plugin-api.js';
 import type { Sample } from './sample.js';
 import type { CollectorSection } from './config-validate.js';
 import { NameTable } from './naming.js';
@@ -11,8 +12,15 @@ export interface RunnerDeps {
   readonly sys: FileReader;
   readonly log: PluginLogger;
   readonly clock?: MonotonicClock;
+  /** statfs(2); tests replay recorded results instead. */
+  readonly statfs?: (path: string) => Promise<StatFs>;
   /** Shared rate state (sonde once restores it from disk); a fresh one by default. */
   readonly rates?: RateTracker;
+  /**
+   * Forget rate baselines not updated for this long (ms), so devices and interfaces that come
+   * and go do not pile up. The agent sets it; `sonde once` keeps baselines between cron runs.
+   */
+  readonly forgetAfter?: number;
 }
 
 export interface RunResult {
@@ -26,6 +34,7 @@ export interface RunResult {
 export class CollectorRunner {
   readonly key: string;
   readonly names: NameTable;
+  private readonly healthNames = new NameTable('sonde');
   readonly rates: RateTracker;
   private state: unknown = undefined;
   private initialised = false;
@@ -77,8 +86,14 @@ export class CollectorRunner {
       derive(key, counter) {
         return rates.derive(rateKeyPrefix + '\u0001' + key, counter, now);
       },
+      now,
+      health: (name, value) => {
+        if (signal.aborted || !Number.isFinite(value)) return;
+        samples.push({ name: this.healthNames.get(['collector', this.key, name]), value, kind: 'gauge', timestamp, precision: undefined });
+      },
       proc: this.deps.proc,
       sys: this.deps.sys,
+      statfs: this.deps.statfs ?? defaultStatfs,
       signal,
       log: this.deps.log,
     };
@@ -90,6 +105,7 @@ export class CollectorRunner {
       }
       this.initialised = true;
       await this.section.plugin.collect(ctx);
+      if (this.deps.forgetAfter !== undefined) this.rates.prune(now - this.deps.forgetAfter);
       return { samples: signal.aborted ? [] : samples, error: undefined, invalid };
     } catch (err) {
       return { samples: signal.aborted ? [] : samples, error: err instanceof Error ? err : new Error(String(err)), invalid };
@@ -105,10 +121,18 @@ export class CollectorRunner {
       emit: () => undefined,
       rate: () => undefined,
       derive: () => undefined,
+      now: this.clock(),
+      health: () => undefined,
       proc: this.deps.proc,
       sys: this.deps.sys,
+      statfs: this.deps.statfs ?? defaultStatfs,
       signal: ctrl.signal,
       log: this.deps.log,
     });
   }
+}
+
+async function defaultStatfs(path: string): Promise<StatFs> {
+  const s = await fsStatfs(path);
+  return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
 }

@@ -34,3 +34,14 @@ export function bytes() {
     return n;
   });
 }
+
+/** A regular expression, checked when the config is loaded (kept as its source text). */
+export function regex() {
+  return z.string().superRefine((v, ctx) => {
+    try {
+      new RegExp(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(err as Error).message}` });
+    }
+  });
+}

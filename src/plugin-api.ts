@@ -3,13 +3,13 @@
 // default-exported factory (see README, "Writing a plugin"), so a plugin file needs no imports.
 import { z } from 'zod';
 import type { MetricName, Sample, SampleKind } from './sample.js';
-import { duration, bytes } from './config-types.js';
+import { duration, bytes, regex } from './config-types.js';
 import { formatValue } from './value-format.js';
 
 export { z };
 export type { MetricName, Sample, SampleKind };
 export { formatValue } from './value-format.js';
-export { duration, bytes } from './config-types.js';
+export { duration, bytes, regex } from './config-types.js';
 
 /** A plugin's config schema: a zod object whose fields all have defaults or are optional. */
 export type ConfigSchema = z.ZodObject;
@@ -29,6 +29,16 @@ export interface FileReader {
   read(relative: string): Promise<string>;
   /** The absolute path of `<root>/<relative>`, for calls such as statfs. */
   resolve(relative: string): string;
+}
+
+/** What statfs(2) says about a filesystem; sizes are in blocks of `bsize` bytes. */
+export interface StatFs {
+  readonly bsize: number;
+  readonly blocks: number;
+  readonly bfree: number;
+  readonly bavail: number;
+  readonly files: number;
+  readonly ffree: number;
 }
 
 export interface EmitOptions {
@@ -58,8 +68,17 @@ export interface CollectorContext<Config, State = undefined> {
   rate(name: string | readonly string[], counter: number, opts?: EmitOptions): number | undefined;
   /** Like `rate` but emits nothing: the per-second rate for `key`, or undefined. */
   derive(key: string, counter: number): number | undefined;
+  /** Monotonic milliseconds at the start of this run: the clock `rate` divides by. */
+  readonly now: number;
+  /**
+   * Publishes a figure about the collector itself (not the system), such as a count of stuck
+   * mounts, under `<prefix>.<host>.sonde.collector.<collector>.<name>`.
+   */
+  health(name: string, value: number): void;
   readonly proc: FileReader;
   readonly sys: FileReader;
+  /** statfs(2) of a mount point. Can hang on a dead network mount: bound it with a deadline. */
+  statfs(path: string): Promise<StatFs>;
   /** Aborted when the run exceeds the collector's timeout or the agent stops. */
   readonly signal: AbortSignal;
   readonly log: PluginLogger;
@@ -164,6 +183,7 @@ export interface PluginApi {
   /** Schema helpers: `duration()` parses `10s` into ms, `bytes()` parses `64MiB` into bytes. */
   readonly duration: typeof duration;
   readonly bytes: typeof bytes;
+  readonly regex: typeof regex;
   readonly formatValue: typeof formatValue;
   readonly defineCollector: typeof defineCollector;
   readonly defineParser: typeof defineParser;

@@ -2,6 +2,7 @@
 //   test/fixtures/collectors/<collector>/<case>/sample<N>/   a recorded /proc root for sample N
 //   test/fixtures/collectors/<collector>/<case>/sample<N>.expected   `<path> <value>` lines, hand-computed
 //   test/fixtures/collectors/<collector>/<case>/config.json   the collector's options (optional)
+//   test/fixtures/collectors/<collector>/<case>/sample<N>/statfs.json   recorded statfs results by mount point
 // Samples are taken 10 s apart on a fake monotonic clock, so expected rates are exact.
 // Adding a case means adding files, not code.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { fileReader } from '../src/file-reader.js';
 import { relativePath } from '../src/naming.js';
 import { builtinRegistry } from '../src/plugins.js';
 import { formatValue } from '../src/value-format.js';
-import type { FileReader } from '../src/plugin-api.js';
+import type { FileReader, StatFs } from '../src/plugin-api.js';
 
 const ROOT = path.join(import.meta.dirname, 'fixtures', 'collectors');
 const registry = builtinRegistry();
@@ -44,7 +45,18 @@ for (const collector of readdirSync(ROOT)) {
         const reader: FileReader = { get root() { return current.root; }, read: (rel) => current.read(rel), resolve: (rel) => current.resolve(rel) };
         const runner = new CollectorRunner(
           { key: collector, plugin: plugin!, enabled: true, interval: 10_000, timeout: 10_000, path: collector, config, fingerprint: '' },
-          { proc: reader, sys: reader, log: silent, clock: () => clock },
+          {
+            proc: reader,
+            sys: reader,
+            log: silent,
+            clock: () => clock,
+            statfs: async (mount) => {
+              const recorded = JSON.parse(await current.read('statfs.json')) as Record<string, StatFs>;
+              const s = recorded[mount];
+              if (!s) throw new Error(`ENOENT: no recorded statfs for ${mount}`);
+              return s;
+            },
+          },
         );
         const samples = readdirSync(dir).filter((f) => /^sample\d+$/.test(f)).sort((a, b) => Number(a.slice(6)) - Number(b.slice(6)));
         expect(samples.length).toBeGreaterThan(0);

@@ -56,7 +56,7 @@ describe('config errors name the file, the line and the key', () => {
 
   it('a collector that does not exist', async () => {
     const { lines, paths } = await problems({ 'sonde.yaml': 'collectors:\n  cpuu: {}\n' });
-    expect(lines).toEqual([`${paths['sonde.yaml']}:2: collectors.cpuu: no collector named "cpuu"; did you mean "cpu"? (available: cpu, memory, loadavg; run "sonde list")`]);
+    expect(lines).toEqual([`${paths['sonde.yaml']}:2: collectors.cpuu: no collector named "cpuu"; did you mean "cpu"? (available: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets; run "sonde list")`]);
   });
 
   it('a timeout longer than the interval', async () => {
