@@ -1,4 +1,5 @@
 // The built-in handlers. Adding one: write handlers/<name>.ts and list it here.
+import graphite from './graphite.js';
 import stdout from './stdout.js';
 
-export const builtinHandlers = [stdout];
+export const builtinHandlers = [stdout, graphite];

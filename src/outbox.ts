@@ -209,21 +209,29 @@ export class Outbox {
         if (this.buf.length > this.head) this.firstQueuedAt = performance.now() - flushInterval;
       }
       const batch = this.inflight;
-      const ctrl = new AbortController();
+      // One controller serves every send until one is aborted (a timeout or shutdown).
+      const ctrl = this.sendAbort && !this.sendAbort.signal.aborted ? this.sendAbort : new AbortController();
       this.sendAbort = ctrl;
       let timer: NodeJS.Timeout | undefined;
       try {
-        await Promise.race([
-          this.send(batch, ctrl.signal),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              const err = new Error(`send took longer than send_timeout (${sendTimeout} ms)`);
-              ctrl.abort(err);
-              reject(err);
-            }, sendTimeout);
-          }),
-          new Promise<never>((_, reject) => ctrl.signal.addEventListener('abort', () => reject(ctrl.signal.reason as Error), { once: true })),
-        ]);
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => reject(ctrl.signal.reason as Error);
+          timer = setTimeout(() => {
+            const err = new Error(`send took longer than send_timeout (${sendTimeout} ms)`);
+            ctrl.abort(err);
+          }, sendTimeout);
+          ctrl.signal.addEventListener('abort', onAbort, { once: true });
+          this.send(batch, ctrl.signal).then(
+            () => {
+              ctrl.signal.removeEventListener('abort', onAbort);
+              resolve();
+            },
+            (err: unknown) => {
+              ctrl.signal.removeEventListener('abort', onAbort);
+              reject(err instanceof Error ? err : new Error(String(err)));
+            },
+          );
+        });
         clearTimeout(timer);
         this.stats.sent += batch.length;
         this.stats.batches++;
@@ -239,8 +247,6 @@ export class Outbox {
         this.events.sendFailed(err instanceof Error ? err : new Error(String(err)), this.attempt, delay);
         if (this.draining) delay = Math.min(delay, retryMin);
         await this.sleep(delay, false);
-      } finally {
-        this.sendAbort = undefined;
       }
     }
   }

@@ -1,0 +1,129 @@
+// graphite: Graphite plaintext (`<path> <value> <timestamp>\n`) over TCP to carbon.
+// Several destinations are tried in order (failover): the first that accepts a connection gets
+// the samples until it fails. Retry, backoff, batching and ordering are the core's outbox's job.
+import net from 'node:net';
+import { defineHandler, duration, formatValue, z, type HandlerContext } from '../src/plugin-api.js';
+
+export interface Destination {
+  readonly host: string;
+  readonly port: number;
+  readonly instance: string | undefined;
+}
+
+/** `host:port[:instance]`, with `[v6]:port` for IPv6 addresses. */
+export function parseDestination(s: string): Destination | undefined {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})(?::([A-Za-z0-9_.-]+))?$/.exec(s.trim());
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: (m[1] ?? m[2])!, port, instance: m[4] };
+}
+
+const destinationSchema = z.string().superRefine((v, ctx) => {
+  if (!parseDestination(v)) ctx.addIssue({ code: 'custom', message: `expected host:port or host:port:instance, got ${JSON.stringify(v)}` });
+});
+
+interface Conn {
+  socket: net.Socket;
+  dest: Destination;
+  /** Set when the server closed the connection or it failed: reconnect before the next write. */
+  broken: Error | undefined;
+}
+
+interface State {
+  conn: Conn | undefined;
+  /** Index of the destination to try first. */
+  next: number;
+}
+
+function connect(dest: Destination, timeoutMs: number, signal: AbortSignal): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: dest.host, port: dest.port });
+    socket.setNoDelay(false);
+    const fail = (err: Error) => {
+      cleanup();
+      socket.destroy();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error(`connect to ${dest.host}:${dest.port} timed out after ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = () => fail(signal.reason instanceof Error ? signal.reason : new Error('aborted'));
+    const onError = (err: Error) => fail(new Error(`connect to ${dest.host}:${dest.port} failed: ${err.message}`));
+    function cleanup() {
+      clearTimeout(timer);
+      socket.off('error', onError);
+      signal.removeEventListener('abort', onAbort);
+    }
+    socket.once('error', onError);
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => {
+      cleanup();
+      resolve(socket);
+    });
+  });
+}
+
+async function open(ctx: HandlerContext<Config, State>): Promise<Conn> {
+  const { state, config } = ctx;
+  if (state.conn && !state.conn.broken && !state.conn.socket.destroyed) return state.conn;
+  if (state.conn) {
+    state.conn.socket.destroy();
+    state.conn = undefined;
+  }
+  const dests = config.destinations.map((d) => parseDestination(d)!);
+  const errors: string[] = [];
+  for (let i = 0; i < dests.length; i++) {
+    const idx = (state.next + i) % dests.length;
+    const dest = dests[idx]!;
+    try {
+      const socket = await connect(dest, config.connect_timeout, ctx.signal);
+      const conn: Conn = { socket, dest, broken: undefined };
+      // carbon never writes back; data or end from it means the connection is going away.
+      socket.on('error', (err) => (conn.broken = err));
+      socket.on('end', () => (conn.broken = new Error(`${dest.host}:${dest.port} closed the connection`)));
+      socket.on('close', () => (conn.broken ??= new Error(`connection to ${dest.host}:${dest.port} closed`)));
+      socket.resume();
+      state.conn = conn;
+      state.next = idx;
+      if (i > 0) ctx.log.warn(`graphite: failed over to ${dest.host}:${dest.port}`);
+      return conn;
+    } catch (err) {
+      errors.push((err as Error).message);
+    }
+  }
+  throw new Error(errors.join('; '));
+}
+
+type Config = { destinations: string[]; connect_timeout: number };
+
+export default defineHandler({
+  name: 'graphite',
+  description: 'Sends samples to carbon as Graphite plaintext lines over TCP, failing over between destinations.',
+  schema: z.object({
+    destinations: z.array(destinationSchema).min(1).default(['127.0.0.1:2003']).describe('carbon plaintext listeners, host:port; tried in order.'),
+    connect_timeout: duration().prefault('5s').describe('How long a connection attempt may take.'),
+  }),
+  outbox: { batch_size: 1000, flush_interval: '1s' },
+  init: (): State => ({ conn: undefined, next: 0 }),
+  async send(batch, ctx) {
+    const conn = await open(ctx);
+    let out = '';
+    for (let i = 0; i < batch.length; i++) {
+      const s = batch[i]!;
+      out += `${ctx.path(s.name)} ${formatValue(s.value, s.precision)} ${Math.floor(s.timestamp / 1000)}\n`;
+    }
+    await new Promise<void>((resolve, reject) => {
+      conn.socket.write(out, (err) => {
+        if (err || conn.broken) {
+          const e = err ?? conn.broken!;
+          conn.broken = e;
+          // Next time, try the next destination first.
+          ctx.state.next = (ctx.state.next + 1) % ctx.config.destinations.length;
+          reject(new Error(`write to ${conn.dest.host}:${conn.dest.port} failed: ${e.message}`));
+        } else resolve();
+      });
+    });
+  },
+  close(ctx) {
+    ctx.state?.conn?.socket.end();
+  },
+});

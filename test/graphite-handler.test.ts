@@ -1,0 +1,87 @@
+// The graphite handler against TCP listeners started by the test (real carbon comes with issue 4).
+import net from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sonde } from './helpers/sonde.js';
+import { tmpdir, writeFiles } from './helpers/tmp.js';
+import { spawn } from 'node:child_process';
+import { BUNDLE } from './helpers/sonde.js';
+
+const FIX = path.join(import.meta.dirname, 'fixtures');
+const servers: net.Server[] = [];
+
+function listener(): Promise<{ port: number; lines: () => string[] }> {
+  let data = '';
+  const server = net.createServer((sock) => sock.setEncoding('utf8').on('data', (d: string) => (data += d)));
+  servers.push(server);
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as net.AddressInfo).port, lines: () => data.split('\n').filter(Boolean) })),
+  );
+}
+
+/** A port with nothing listening (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+function runAsync(args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [BUNDLE, ...args]);
+    let stderr = '';
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    c.on('exit', (status) => resolve({ status, stderr }));
+  });
+}
+
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => new Promise((r) => s.close(r))));
+});
+
+function cfg(dir: string, handlers: string): string {
+  return writeFiles(dir, {
+    'sonde.yaml': `hostname: web01\nproc_root: ${FIX}/proc/e2e-0\nstate_dir: ${dir}/state\nplugin_paths: []\nshutdown_timeout: 2s\ncollectors:\n  memory: {}\n  loadavg: {}\nhandlers:\n${handlers}`,
+  })['sonde.yaml']!;
+}
+
+describe('graphite handler', () => {
+  it('sends the same plaintext lines the stdout handler prints', async () => {
+    const dir = tmpdir();
+    const sink = await listener();
+    const r = await runAsync(['once', '--config', cfg(dir, `  stdout: {}\n  graphite: { destinations: ["127.0.0.1:${sink.port}"] }\n`)]);
+    expect(r.status).toBe(0);
+    const printed = sonde(['once', '--config', cfg(dir, '  stdout: {}\n')]).stdout.trim().split('\n');
+    const strip = (ls: string[]) => ls.map((l) => l.split(' ').slice(0, 2).join(' ')).sort();
+    expect(strip(sink.lines())).toEqual(strip(printed));
+    expect(sink.lines()).toHaveLength(25);
+  });
+
+  it('fails over to the next destination when the first refuses', async () => {
+    const dir = tmpdir();
+    const dead = await closedPort();
+    const sink = await listener();
+    const r = await runAsync(['once', '--config', cfg(dir, `  graphite: { destinations: ["127.0.0.1:${dead}", "127.0.0.1:${sink.port}"] }\n`)]);
+    expect(r.status).toBe(0);
+    expect(sink.lines()).toHaveLength(25);
+  });
+
+  it('exits 1 and says what it could not reach when every destination refuses', async () => {
+    const dir = tmpdir();
+    const dead = await closedPort();
+    const r = await runAsync(['once', '--config', cfg(dir, `  graphite: { destinations: ["127.0.0.1:${dead}"], retry_min: 100ms }\n`)]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`connect to 127.0.0.1:${dead} failed`);
+    expect(r.stderr).toMatch(/handler graphite: 25 samples could not be sent within shutdown_timeout/);
+  });
+
+  it('rejects a destination that is not host:port, naming the key', () => {
+    const dir = tmpdir();
+    const file = cfg(dir, '  graphite: { destinations: ["carbon1"] }\n');
+    const r = sonde(['check-config', '--config', file]);
+    expect(r.status).toBe(78);
+    expect(r.stderr).toContain(`${file}:10: handlers.graphite.destinations[0]: expected host:port or host:port:instance, got "carbon1"`);
+  });
+});
