@@ -1,5 +1,6 @@
 // cpu: time spent per CPU state from /proc/stat, as Diamond's CPUCollector publishes it.
 import { defineCollector, z } from '../src/plugin-api.js';
+import { cpuFallback, SOURCES, useFallback } from './fallback/systeminformation.js';
 
 /** The states /proc/stat lists, in its column order; older kernels show fewer. */
 export const CPU_FIELDS = ['user', 'nice', 'system', 'idle', 'iowait', 'irq', 'softirq', 'steal', 'guest', 'guest_nice'] as const;
@@ -31,6 +32,8 @@ export function parseProcStat(text: string): ProcStat {
 interface CpuState {
   /** The CPUs present last time, to tell when one appeared or went away. */
   lastSet: string;
+  /** systeminformation calls so far (its first answer covers the time since boot). */
+  fallbackCalls: number;
 }
 
 export default defineCollector({
@@ -38,10 +41,12 @@ export default defineCollector({
   description: 'CPU time per state (user, system, iowait, ...) from /proc/stat, in percent of one CPU, total and per core.',
   schema: z.object({
     percore: z.boolean().default(true).describe('Also publish cpu<N>.<state> for every core.'),
+    source: z.enum(SOURCES).default('auto').describe('auto: /proc where it exists, systeminformation elsewhere (macOS); or force one.'),
     normalize: z.boolean().default(false).describe('Divide the totals by the number of CPUs, so total.idle tops out at 100 instead of 100 x CPUs.'),
   }),
-  init: (): CpuState => ({ lastSet: '' }),
+  init: (): CpuState => ({ lastSet: '', fallbackCalls: 0 }),
   async collect(ctx) {
+    if (await useFallback(ctx, 'stat')) return cpuFallback(ctx, ctx.state.fallbackCalls++ === 0);
     const stat = parseProcStat(await ctx.proc.read('stat'));
     const nfields = Math.min(stat.total.length, CPU_FIELDS.length);
     const opts = { kind: 'rate', precision: 2 } as const;

@@ -3,6 +3,7 @@
 // (a dead network mount) never freezes the agent: it is abandoned, logged and counted, and that
 // mount is not asked again until the call returns.
 import { defineCollector, regex, z, type StatFs } from '../src/plugin-api.js';
+import { diskspaceFallback, SOURCES, useFallback } from './fallback/systeminformation.js';
 
 export interface Mount {
   readonly device: string; // major:minor
@@ -57,11 +58,15 @@ export default defineCollector({
       .array(z.enum(['byte', 'kilobyte', 'megabyte', 'gigabyte', 'terabyte']))
       .default(['byte'])
       .describe('Units for <unit>_used, <unit>_free, <unit>_avail and <unit>_percentfree.'),
+    source: z.enum(SOURCES).default('auto').describe('auto: /proc where it exists, systeminformation elsewhere (macOS); or force one.'),
     statfs_timeout: z.number().positive().default(2).describe('Seconds a statfs may take before the mount is reported stuck and skipped.'),
   }),
   init: (ctx): DiskState => ({ pending: new Set(), stuck: new Set(), filters: ctx.config.exclude_filters.map((f) => new RegExp(f)) }),
   async collect(ctx) {
     const { pending, stuck, filters } = ctx.state;
+    if (await useFallback(ctx, 'self/mountinfo')) {
+      return diskspaceFallback(ctx, (m) => filters.some((f) => f.test(m)), mountName);
+    }
     const types = new Set(ctx.config.filesystems);
     const seen = new Set<string>();
     const mounts: Mount[] = [];

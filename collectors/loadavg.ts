@@ -1,5 +1,6 @@
 // loadavg: /proc/loadavg, with Diamond's leaf names.
 import { defineCollector, z } from '../src/plugin-api.js';
+import { loadavgFallback, SOURCES, useFallback } from './fallback/systeminformation.js';
 
 export interface LoadAvg {
   readonly load1: number;
@@ -30,8 +31,11 @@ export function countCpus(stat: string): number {
 export default defineCollector({
   name: 'loadavg',
   description: 'Load averages (1, 5, 15 minutes), normalised by CPU count, and process counts from /proc/loadavg.',
-  schema: z.object({}),
+  schema: z.object({
+    source: z.enum(SOURCES).default('auto').describe('auto: /proc where it exists, systeminformation elsewhere (macOS); or force one.'),
+  }),
   async collect(ctx) {
+    if (await useFallback(ctx, 'loadavg')) return loadavgFallback(ctx);
     const [load, stat] = await Promise.all([ctx.proc.read('loadavg'), ctx.proc.read('stat').catch(() => '')]);
     const l = parseLoadavg(load);
     const p2 = { precision: 2 };

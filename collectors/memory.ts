@@ -1,5 +1,6 @@
 // memory: /proc/meminfo in bytes, with Diamond's leaf names.
 import { defineCollector, z } from '../src/plugin-api.js';
+import { memoryFallback, SOURCES, useFallback } from './fallback/systeminformation.js';
 
 /** The fields Diamond's MemoryCollector publishes, in its order. */
 export const MEMORY_FIELDS = [
@@ -25,9 +26,11 @@ export default defineCollector({
   name: 'memory',
   description: 'Memory and swap from /proc/meminfo in bytes, plus MemUsedPercentage.',
   schema: z.object({
+    source: z.enum(SOURCES).default('auto').describe('auto: /proc where it exists, systeminformation elsewhere (macOS); or force one.'),
     detailed: z.boolean().default(false).describe('Publish every /proc/meminfo field, not only Diamond\'s list.'),
   }),
   async collect(ctx) {
+    if (await useFallback(ctx, 'meminfo')) return memoryFallback(ctx);
     const info = parseMeminfo(await ctx.proc.read('meminfo'));
     const names: readonly string[] = ctx.config.detailed ? [...info.keys()] : MEMORY_FIELDS;
     for (const name of names) {

@@ -1,5 +1,6 @@
 // network: per-interface traffic from /proc/net/dev, per second, as Diamond's NetworkCollector.
 import { defineCollector, z } from '../src/plugin-api.js';
+import { networkFallback, SOURCES, useFallback } from './fallback/systeminformation.js';
 
 const RX = ['byte', 'packets', 'errors', 'drop', 'fifo', 'frame', 'compressed', 'multicast'] as const;
 const TX = ['byte', 'packets', 'errors', 'drop', 'fifo', 'colls', 'carrier', 'compressed'] as const;
@@ -31,12 +32,14 @@ export default defineCollector({
       .array(z.string())
       .default(['eth', 'bond', 'em', 'p1p', 'eno', 'enp', 'ens', 'enx'])
       .describe('Interface name prefixes to report (Diamond\'s default list).'),
+    source: z.enum(SOURCES).default('auto').describe('auto: /proc where it exists, systeminformation elsewhere (macOS); or force one.'),
     byte_unit: z
       .array(z.enum(['bit', 'byte']))
       .default(['bit', 'byte'])
       .describe('Publish rx_bit/tx_bit, rx_byte/tx_byte, or both.'),
   }),
   async collect(ctx) {
+    if (await useFallback(ctx, 'net/dev')) return networkFallback(ctx);
     const devs = parseNetDev(await ctx.proc.read('net/dev'));
     const p2 = { precision: 2 };
     for (const [name, c] of devs) {

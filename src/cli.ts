@@ -22,6 +22,7 @@ const lazy = {
   pidfile: () => import('./pidfile.js'),
   schema: () => import('./config-schema.js'),
   duration: () => import('./duration.js'),
+  info: () => import('./info.js'),
 };
 
 class UsageError extends Error {}
@@ -232,13 +233,14 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .option('count', { alias: 'n', type: 'number', default: 2, describe: 'How many runs (rates appear from the second)' })
         .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' }),
     )
+    .command('info', 'Describe this host (OS, kernel, CPU, memory, disks, network) for an operator', (y) => y)
     .command('check-config', 'Validate the config and its plugins; exit 0 when valid, 78 with file:line: key messages when not', (y) => y)
     .command('list', 'List the collectors, handlers and parsers this sonde has', (y) =>
       y
         .option('options', { alias: 'o', type: 'boolean', default: false, describe: 'Also list each plugin\'s options' })
         .option('markdown', { type: 'boolean', default: false, describe: 'Print the option reference as Markdown (used for the README)' }),
     )
-    .demandCommand(1, 'Name a command: run, once, collect, check-config or list (see --help)')
+    .demandCommand(1, 'Name a command: run, once, collect, check-config, list or info (see --help)')
     .strict()
     .version(VERSION)
     .alias('version', 'V')
@@ -276,6 +278,11 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     }
     case 'check-config':
       return cmdCheck(a.config, io);
+    case 'info': {
+      const { hostInfo } = await lazy.info();
+      io.out(await hostInfo());
+      return EXIT_OK;
+    }
     case 'list':
       return cmdList(a.config, a.options ?? false, a.markdown ?? false, io);
     default:

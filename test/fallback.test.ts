@@ -1,0 +1,92 @@
+// The systeminformation source (used where /proc is missing), forced on this Linux machine and
+// checked against /proc, df and os.loadavg read independently.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { CollectorRunner } from '../src/collector-runner.js';
+import { collectorCommonShape } from '../src/config-schema.js';
+import { fileReader } from '../src/file-reader.js';
+import { relativePath } from '../src/naming.js';
+import { builtinRegistry } from '../src/plugins.js';
+import type { AnyCollector } from '../src/registry.js';
+import { sonde } from './helpers/sonde.js';
+
+const registry = builtinRegistry();
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+function runner(name: string, options: Record<string, unknown>): CollectorRunner {
+  const plugin = registry.collectors.get(name) as AnyCollector;
+  const parsed = z.strictObject({ ...plugin.schema.shape, ...collectorCommonShape }).parse({ source: 'systeminformation', ...options }) as Record<string, unknown>;
+  const { enabled: _e, type: _t, interval: _i, timeout: _o, path: _p, ...config } = parsed;
+  // An empty proc root: the fallback must not read /proc through the context at all.
+  const nowhere = fileReader('/nonexistent-proc');
+  return new CollectorRunner({ key: name, plugin, enabled: true, interval: 10_000, timeout: 10_000, path: name, config, fingerprint: '' }, { proc: nowhere, sys: nowhere, log: silent });
+}
+
+async function collect(r: CollectorRunner): Promise<Map<string, number>> {
+  const res = await r.run(Date.now(), new AbortController().signal);
+  expect(res.error).toBeUndefined();
+  return new Map(res.samples.map((s) => [relativePath(s.name), s.value]));
+}
+
+const meminfoBytes = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
+
+describe('systeminformation fallback', () => {
+  it('memory: the same MemTotal as /proc/meminfo', async () => {
+    const got = await collect(runner('memory', {}));
+    expect(got.get('memory.MemTotal')).toBe(meminfoBytes('MemTotal'));
+    expect(Math.abs(got.get('memory.MemAvailable')! - meminfoBytes('MemAvailable'))).toBeLessThan(128 * 1024 * 1024);
+  });
+
+  it('cpu: percent of one CPU per state from the second run on', async () => {
+    const r = runner('cpu', {});
+    const first = await collect(r);
+    expect(first.get('cpu.cpu_count')).toBe(os.cpus().length);
+    expect(first.has('cpu.total.user')).toBe(false);
+    await new Promise((res) => setTimeout(res, 300));
+    const second = await collect(r);
+    const n = os.cpus().length;
+    for (const state of ['user', 'nice', 'system', 'idle', 'irq', 'steal']) {
+      const v = second.get(`cpu.total.${state}`)!;
+      expect(v, state).toBeGreaterThanOrEqual(0);
+      expect(v, state).toBeLessThanOrEqual(100 * n + 0.01);
+    }
+    const sum = ['user', 'nice', 'system', 'idle', 'irq', 'steal'].reduce((a, s) => a + second.get(`cpu.total.${s}`)!, 0);
+    expect(sum).toBeGreaterThan(100 * n * 0.9);
+    expect(second.has('cpu.cpu0.idle')).toBe(true);
+  });
+
+  it('loadavg: what the OS reports', async () => {
+    const got = await collect(runner('loadavg', {}));
+    expect(Math.abs(got.get('loadavg.15')! - os.loadavg()[2]!)).toBeLessThan(0.1);
+    expect(got.has('loadavg.01_normalized')).toBe(true);
+  });
+
+  it('diskspace: / agrees with df -B1', async () => {
+    const fsType = execFileSync('findmnt', ['-n', '-o', 'FSTYPE', '/'], { encoding: 'utf8' }).trim();
+    const got = await collect(runner('diskspace', { filesystems: [fsType] }));
+    const [, used] = execFileSync('df', ['-B1', '--output=size,used', '/'], { encoding: 'utf8' }).trim().split('\n')[1]!.trim().split(/\s+/).map(Number);
+    expect(Math.abs(got.get('diskspace.root.byte_used')! - used!)).toBeLessThan(64 * 1024 * 1024);
+  });
+
+  it('network: rates for an interface from the second run on', async () => {
+    const r = runner('network', { interfaces: ['lo'] });
+    await collect(r);
+    await new Promise((res) => setTimeout(res, 200));
+    const got = await collect(r);
+    expect(got.get('network.lo.rx_byte')).toBeGreaterThanOrEqual(0);
+    expect(got.get('network.lo.tx_bit')).toBe(got.get('network.lo.tx_byte')! * 8);
+  });
+});
+
+describe('sonde info', () => {
+  it('describes the host for an operator', () => {
+    const r = sonde(['info']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(new RegExp(`^kernel\\s+${os.release().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    expect(r.stdout).toMatch(/^memory\s+\d+\.\d GiB total/m);
+    expect(r.stdout).toMatch(/^cpu\s+.+\d+ cores/m);
+  });
+});
