@@ -24,7 +24,25 @@ export function parseNetDev(text: string): Map<string, InterfaceCounters> {
   return out;
 }
 
-export default defineCollector({
+type Ctx = Parameters<NonNullable<typeof network.collect>>[0];
+
+/** One direction of one interface: bytes as bit and/or byte rates, the rest as rates. */
+function publish(ctx: Ctx, name: string, dir: 'rx' | 'tx', leaves: readonly string[], values: readonly number[]): void {
+  const p2 = { precision: 2 };
+  for (let i = 0; i < leaves.length; i++) {
+    const leaf = leaves[i]!;
+    if (leaf !== 'byte') {
+      ctx.rate([name, `${dir}_${leaf}`], values[i]!, p2);
+      continue;
+    }
+    const r = ctx.derive(`${name}.${dir}_byte`, values[i]!);
+    if (r === undefined) continue;
+    if (ctx.config.byte_unit.includes('bit')) ctx.emit([name, `${dir}_bit`], r * 8, { kind: 'rate', ...p2 });
+    if (ctx.config.byte_unit.includes('byte')) ctx.emit([name, `${dir}_byte`], r, { kind: 'rate', ...p2 });
+  }
+}
+
+const network = defineCollector({
   name: 'network',
   description: 'Bytes, bits, packets, errors and drops per second for each network interface, from /proc/net/dev.',
   schema: z.object({
@@ -41,31 +59,12 @@ export default defineCollector({
   async collect(ctx) {
     if (await useFallback(ctx, 'net/dev')) return networkFallback(ctx);
     const devs = parseNetDev(await ctx.proc.read('net/dev'));
-    const p2 = { precision: 2 };
     for (const [name, c] of devs) {
       if (!ctx.config.interfaces.some((prefix) => name.startsWith(prefix))) continue;
-      for (let i = 0; i < RX.length; i++) {
-        const leaf = RX[i]!;
-        if (leaf === 'byte') {
-          const r = ctx.derive(`${name}.rx_byte`, c.rx[i]!);
-          if (r === undefined) continue;
-          if (ctx.config.byte_unit.includes('bit')) ctx.emit([name, 'rx_bit'], r * 8, { kind: 'rate', ...p2 });
-          if (ctx.config.byte_unit.includes('byte')) ctx.emit([name, 'rx_byte'], r, { kind: 'rate', ...p2 });
-        } else {
-          ctx.rate([name, `rx_${leaf}`], c.rx[i]!, p2);
-        }
-      }
-      for (let i = 0; i < TX.length; i++) {
-        const leaf = TX[i]!;
-        if (leaf === 'byte') {
-          const r = ctx.derive(`${name}.tx_byte`, c.tx[i]!);
-          if (r === undefined) continue;
-          if (ctx.config.byte_unit.includes('bit')) ctx.emit([name, 'tx_bit'], r * 8, { kind: 'rate', ...p2 });
-          if (ctx.config.byte_unit.includes('byte')) ctx.emit([name, 'tx_byte'], r, { kind: 'rate', ...p2 });
-        } else {
-          ctx.rate([name, `tx_${leaf}`], c.tx[i]!, p2);
-        }
-      }
+      publish(ctx, name, 'rx', RX, c.rx);
+      publish(ctx, name, 'tx', TX, c.tx);
     }
   },
 });
+
+export default network;

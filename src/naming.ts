@@ -77,30 +77,53 @@ export function relativePath(name: MetricName): string {
 
 /** Interns names: the same (collector, instance, name) gives the same object every time. */
 export class NameTable {
+  // Names emitted without an instance (most) are found without building a key string:
+  // dotted names by the string itself, one- and two-segment arrays through nested maps.
+  private readonly dotted = new Map<string, MetricName>();
+  private readonly bySegments = new Map<string, { one?: MetricName; two: Map<string, MetricName> }>();
   private readonly byKey = new Map<string, MetricName>();
+  private readonly collectorPath: string;
+  private count = 0;
 
   constructor(
-    private readonly collector: string,
+    collector: string,
     private readonly instance: string | undefined = undefined,
-  ) {}
+  ) {
+    this.collectorPath = sanitizeDottedPrefix(collector);
+  }
 
   /** A dotted string is split on its dots; an array is taken as literal segments. */
   get(name: string | readonly string[], instance: string | undefined = this.instance): MetricName {
+    if (instance === undefined) {
+      if (typeof name === 'string') {
+        let n = this.dotted.get(name);
+        if (n === undefined) this.dotted.set(name, (n = this.make(splitDotted(name), undefined)));
+        return n;
+      }
+      if (name.length === 1 || name.length === 2) {
+        let level = this.bySegments.get(name[0]!);
+        if (level === undefined) this.bySegments.set(name[0]!, (level = { two: new Map() }));
+        if (name.length === 1) return (level.one ??= this.make(name.map(sanitizeSegment), undefined));
+        let n = level.two.get(name[1]!);
+        if (n === undefined) level.two.set(name[1]!, (n = this.make(name.map(sanitizeSegment), undefined)));
+        return n;
+      }
+    }
     const key = typeof name === 'string' ? `${instance ?? ''}\u0000${name}` : `${instance ?? ''}\u0001${name.join('\u0000')}`;
     let interned = this.byKey.get(key);
     if (interned === undefined) {
       const segments = typeof name === 'string' ? splitDotted(name) : name.map(sanitizeSegment);
-      interned = Object.freeze({
-        collector: sanitizeDottedPrefix(this.collector),
-        instance: instance === undefined ? undefined : sanitizeSegment(instance),
-        segments: Object.freeze(segments),
-      });
-      this.byKey.set(key, interned);
+      this.byKey.set(key, (interned = this.make(segments, instance === undefined ? undefined : sanitizeSegment(instance))));
     }
     return interned;
   }
 
+  private make(segments: string[], instance: string | undefined): MetricName {
+    this.count++;
+    return Object.freeze({ collector: this.collectorPath, instance, segments: Object.freeze(segments) });
+  }
+
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 }

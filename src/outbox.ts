@@ -73,7 +73,8 @@ export class Outbox {
 
   push(samples: readonly Sample[]): void {
     if (samples.length === 0) return;
-    if (this.buf.length === this.head) this.firstQueuedAt = performance.now();
+    const wasEmpty = this.buf.length === this.head;
+    if (wasEmpty) this.firstQueuedAt = performance.now();
     for (let i = 0; i < samples.length; i++) this.buf.push(samples[i]!);
     const excess = this.depth - this.settings.queueSize;
     if (excess > 0) {
@@ -84,7 +85,9 @@ export class Outbox {
       this.compact();
       this.overflowPolicy.overflow(out);
     }
-    this.wake?.();
+    // Wake the send loop only when it has something new to decide: it was waiting for samples,
+    // or a batch is now full. Otherwise its flush timer already covers these samples.
+    if (wasEmpty || this.buf.length - this.head >= this.settings.batchSize) this.wake?.();
   }
 
   /** Puts samples back at the head, before everything queued (a replaced handler's backlog). */

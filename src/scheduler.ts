@@ -26,7 +26,14 @@ export interface SchedulerEvents {
   skipped(key: string, count: number, why: 'stuck' | 'clock'): void;
 }
 
-/** The fixed offset of a job inside its window: a hash of its key, below half the interval and 5 s. */
+/** Points in each window where jobs may start; jobs in one slot share a single wake-up. */
+export const OFFSET_SLOTS = 4;
+
+/**
+ * The fixed offset of a job inside its window: a hash of its key picks one of OFFSET_SLOTS
+ * points spread over the first half of the window (at most 5 s in). Load is spread, and the
+ * jobs that share a point fire from one timer pass instead of one wake-up each.
+ */
 export function offsetFor(key: string, interval: number): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < key.length; i++) {
@@ -34,7 +41,8 @@ export function offsetFor(key: string, interval: number): number {
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   const span = Math.min(Math.floor(interval / 2), 5000);
-  return span > 0 ? h % span : 0;
+  const slot = Math.floor(span / OFFSET_SLOTS);
+  return slot > 0 ? (h % OFFSET_SLOTS) * slot : 0;
 }
 
 /** The start of the window that `now` falls in, for a job at `offset`. */

@@ -39,10 +39,16 @@ describe('scheduler', () => {
     expect(runs[0]!.window).toBeGreaterThan(T0 - 10_000);
   });
 
-  it('spreads collectors over the window with different fixed offsets', () => {
-    const offsets = new Set(['cpu', 'memory', 'loadavg', 'diskspace', 'iostat', 'vmstat'].map((k) => offsetFor(k, 10_000)));
-    expect(offsets.size).toBeGreaterThan(3);
+  it('spreads collectors over fixed slots in the first half of the window', () => {
+    const keys = ['cpu', 'memory', 'loadavg', 'diskspace', 'iostat', 'vmstat', 'network', 'sockets'];
+    const offsets = keys.map((k) => offsetFor(k, 10_000));
+    expect(new Set(offsets).size).toBeGreaterThanOrEqual(2);
+    for (const o of offsets) {
+      expect(o % 1250).toBe(0); // 5 s span / 4 slots
+      expect(o).toBeLessThan(5000);
+    }
     expect(offsetFor('cpu', 10_000)).toBe(offsetFor('cpu', 10_000));
+    for (const k of keys) expect(offsetFor(k, 1000) % 125).toBe(0); // 500 ms span / 4 slots
   });
 
   it('abandons a hung run at its timeout, never overlaps it, and keeps other jobs on their windows', async () => {
