@@ -2,11 +2,9 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { CollectorRunner } from '../src/collector-runner.js';
-import { collectorCommonShape } from '../src/config-schema.js';
 import { fileReader } from '../src/file-reader.js';
-import { relativePath } from '../src/naming.js';
+import { builtinRunner, collectOnce } from './helpers/collector.js';
 import type { StatFs } from '../src/plugin-api.js';
 import { builtinRegistry } from '../src/plugins.js';
 import type { AnyCollector } from '../src/registry.js';
@@ -16,18 +14,9 @@ const logs: string[] = [];
 const log = { debug() {}, info: (m: string) => void logs.push(`info ${m}`), warn: (m: string) => void logs.push(`warn ${m}`), error: (m: string) => void logs.push(`error ${m}`) };
 
 function runner(name: string, options: Record<string, unknown>, statfs?: (p: string) => Promise<StatFs>): CollectorRunner {
-  const plugin = registry.collectors.get(name) as AnyCollector;
-  const parsed = z.strictObject({ ...plugin.schema.shape, ...collectorCommonShape }).parse(options) as Record<string, unknown>;
-  const { enabled: _e, type: _t, interval: _i, timeout: _o, path: _p, ...config } = parsed;
-  const proc = fileReader('/proc');
-  return new CollectorRunner({ key: name, plugin, enabled: true, interval: 10_000, timeout: 10_000, path: name, config, fingerprint: '' }, { proc, sys: fileReader('/sys'), log, statfs });
+  return builtinRunner(name, options, { proc: fileReader('/proc'), sys: fileReader('/sys'), log, statfs });
 }
-
-async function collect(r: CollectorRunner): Promise<Map<string, number>> {
-  const res = await r.run(Date.now(), new AbortController().signal);
-  expect(res.error).toBeUndefined();
-  return new Map(res.samples.map((s) => [relativePath(s.name), s.value]));
-}
+const collect = collectOnce;
 
 describe('diskspace on this machine', () => {
   it('agrees with df -B1 for /', async () => {

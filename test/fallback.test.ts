@@ -4,32 +4,16 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { CollectorRunner } from '../src/collector-runner.js';
-import { collectorCommonShape } from '../src/config-schema.js';
 import { fileReader } from '../src/file-reader.js';
-import { relativePath } from '../src/naming.js';
-import { builtinRegistry } from '../src/plugins.js';
-import type { AnyCollector } from '../src/registry.js';
+import { builtinRunner, collectOnce } from './helpers/collector.js';
 import { sonde } from './helpers/sonde.js';
 
-const registry = builtinRegistry();
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
-
-function runner(name: string, options: Record<string, unknown>): CollectorRunner {
-  const plugin = registry.collectors.get(name) as AnyCollector;
-  const parsed = z.strictObject({ ...plugin.schema.shape, ...collectorCommonShape }).parse({ source: 'systeminformation', ...options }) as Record<string, unknown>;
-  const { enabled: _e, type: _t, interval: _i, timeout: _o, path: _p, ...config } = parsed;
-  // An empty proc root: the fallback must not read /proc through the context at all.
-  const nowhere = fileReader('/nonexistent-proc');
-  return new CollectorRunner({ key: name, plugin, enabled: true, interval: 10_000, timeout: 10_000, path: name, config, fingerprint: '' }, { proc: nowhere, sys: nowhere, log: silent });
-}
-
-async function collect(r: CollectorRunner): Promise<Map<string, number>> {
-  const res = await r.run(Date.now(), new AbortController().signal);
-  expect(res.error).toBeUndefined();
-  return new Map(res.samples.map((s) => [relativePath(s.name), s.value]));
-}
+// An empty proc root: the fallback must not read /proc through the context at all.
+const nowhere = fileReader('/nonexistent-proc');
+const runner = (name: string, options: Record<string, unknown>) =>
+  builtinRunner(name, { source: 'systeminformation', ...options }, { proc: nowhere, sys: nowhere, log: silent });
+const collect = collectOnce;
 
 const meminfoBytes = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * 1024;
 
