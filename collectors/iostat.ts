@@ -41,11 +41,6 @@ export function parseDiskstats(text: string): Map<string, DiskCounters> {
 const SECTOR = 512;
 const UNITS: Record<string, number> = { byte: 1, kilobyte: 1024, megabyte: 1024 ** 2, gigabyte: 1024 ** 3 };
 
-interface Last {
-  counters: DiskCounters;
-  at: number;
-}
-
 export default defineCollector({
   name: 'iostat',
   description: 'Disk I/O per device from /proc/diskstats: IOPS, throughput, await, utilisation (Diamond\'s iostat names).',
@@ -58,29 +53,30 @@ export default defineCollector({
       .default(['byte'])
       .describe('Units for reads_<unit>, read_<unit>_per_second and average_request_size_<unit>.'),
   }),
-  init: (ctx) => ({ last: new Map<string, Last>(), pattern: new RegExp(ctx.config.devices) }),
+  init: (ctx) => ({ pattern: new RegExp(ctx.config.devices) }),
   async collect(ctx) {
-    const now = ctx.now;
     const devices = parseDiskstats(await ctx.proc.read('diskstats'));
-    const { last, pattern } = ctx.state;
-    for (const name of [...last.keys()]) if (!devices.has(name)) last.delete(name); // gone
+    const { pattern } = ctx.state;
     const p0 = { precision: 0 };
     const p2 = { precision: 2 };
+    // Baselines live in the core's counter state, so `sonde once` from cron has figures too.
     for (const [name, cur] of devices) {
       if (!pattern.test(name)) continue;
-      const prev = last.get(name);
-      last.set(name, { counters: cur, at: now });
-      if (prev === undefined) continue; // first reading: a baseline only
-      const seconds = (now - prev.at) / 1000;
       const d = {} as Record<(typeof COLUMNS)[number], number>;
-      let reset = false;
+      let seconds = 0;
+      let missing = false;
       for (const k of COLUMNS) {
         if (k === 'io_in_progress') continue;
-        d[k] = cur[k] - prev.counters[k];
-        if (d[k] < 0) reset = true;
+        const g = ctx.delta(`${name}.${k}`, cur[k]);
+        // The first reading, or a counter that went down (driver reload, 32-bit wrap): this
+        // interval says nothing true about the device.
+        if (g === undefined) missing = true;
+        else {
+          d[k] = g.delta;
+          seconds = g.seconds;
+        }
       }
-      // A counter that went down (driver reload, 32-bit wrap): this interval says nothing true.
-      if (reset || seconds <= 0) continue;
+      if (missing || seconds <= 0) continue;
 
       const e = (leaf: string, v: number, o = p2) => ctx.emit([name, leaf], v, o);
       e('reads', d.reads, p0);

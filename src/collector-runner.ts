@@ -86,6 +86,9 @@ export class CollectorRunner {
       derive(key, counter) {
         return rates.derive(rateKeyPrefix + '\u0001' + key, counter, now);
       },
+      delta(key, counter) {
+        return rates.delta(rateKeyPrefix + '\u0002' + key, counter, now);
+      },
       now,
       health: (name, value) => {
         if (signal.aborted || !Number.isFinite(value)) return;
@@ -121,6 +124,7 @@ export class CollectorRunner {
       emit: () => undefined,
       rate: () => undefined,
       derive: () => undefined,
+      delta: () => undefined,
       now: this.clock(),
       health: () => undefined,
       proc: this.deps.proc,

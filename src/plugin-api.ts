@@ -68,6 +68,11 @@ export interface CollectorContext<Config, State = undefined> {
   rate(name: string | readonly string[], counter: number, opts?: EmitOptions): number | undefined;
   /** Like `rate` but emits nothing: the per-second rate for `key`, or undefined. */
   derive(key: string, counter: number): number | undefined;
+  /**
+   * The growth of a running counter since the last call for `key` and the measured seconds it
+   * took; undefined on the first call and after a reset. Kept between `sonde once` runs.
+   */
+  delta(key: string, counter: number): { delta: number; seconds: number } | undefined;
   /** Monotonic milliseconds at the start of this run: the clock `rate` divides by. */
   readonly now: number;
   /**

@@ -35,6 +35,15 @@ export class RateTracker {
 
   /** The per-second rate of `counter` since the last call for `key`, or undefined. */
   derive(key: string, counter: number, now: number = this.clock()): number | undefined {
+    const d = this.delta(key, counter, now);
+    return d === undefined ? undefined : d.delta / d.seconds;
+  }
+
+  /**
+   * How much `counter` grew since the last call for `key`, and over how many seconds; undefined
+   * on the first call, after a reset (the counter went down) and when no time has passed.
+   */
+  delta(key: string, counter: number, now: number = this.clock()): { delta: number; seconds: number } | undefined {
     if (!Number.isFinite(counter)) return undefined;
     const prev = this.last.get(key);
     if (prev === undefined) {
@@ -46,7 +55,7 @@ export class RateTracker {
     prev.value = counter;
     prev.at = now;
     if (delta < 0 || elapsed <= 0) return undefined;
-    return (delta * 1000) / elapsed;
+    return { delta, seconds: elapsed / 1000 };
   }
 
   /** Forgets keys not seen since `before` (devices that went away). */

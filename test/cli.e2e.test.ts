@@ -67,6 +67,25 @@ describe('sonde once', () => {
     expect(value('cpu0.user') / value('cpu0.system')).toBeCloseTo(3, 1);
   });
 
+  it('gives iostat figures from cron too: its baselines are kept between runs', () => {
+    const dir = tmpdir();
+    const conf = (sample: string) =>
+      writeFiles(dir, {
+        'sonde.yaml': `hostname: web01\nproc_root: ${FIX}/collectors/iostat/busy-idle-gone/${sample}\nstate_dir: ${dir}/state\nplugin_paths: []\ncollectors:\n  iostat: {}\nhandlers:\n  stdout: {}\n`,
+      })['sonde.yaml']!;
+    const first = sonde(['once', '--config', conf('sample0')]);
+    expect(first.status).toBe(0);
+    expect(first.stdout).toBe('');
+    const second = sonde(['once', '--config', conf('sample1')]);
+    expect(second.status).toBe(0);
+    const value = (name: string) => second.stdout.split('\n').find((l) => l.startsWith(`servers.web01.iostat.${name} `))?.split(' ')[1];
+    // Per-interval counts do not depend on how long cron waited (see the golden case's sample1).
+    expect(value('sda.reads')).toBe('100');
+    expect(value('sda.writes_milliseconds')).toBe('900');
+    expect(value('sda.average_request_size_byte')).toBe('40960.00');
+    expect(value('sda1.io')).toBe('0');
+  });
+
   it('falls back to a per-user state directory, with a notice, when state_dir is not writable', () => {
     const dir = tmpdir();
     const cfg = writeFiles(dir, { 'sonde.yaml': `hostname: h\nproc_root: ${FIX}/proc/e2e-0\nstate_dir: /dev/null/sonde\nplugin_paths: []\ncollectors:\n  cpu: {}\nhandlers:\n  stdout: {}\n` })['sonde.yaml']!;
