@@ -15,6 +15,9 @@ import type { Sample } from './sample.js';
 import { Scheduler } from './scheduler.js';
 import { SelfMetrics } from './self-metrics.js';
 import { YamlSyntaxError } from './yaml-source.js';
+import { openSpool } from './handler-spool.js';
+import type { Spool } from './spool.js';
+import { resolveStateDir } from './state-dir.js';
 
 const SELF_JOB = '\u0000sonde';
 
@@ -49,6 +52,16 @@ export function outboxEvents(key: string, log: Logger, throttle: LogThrottle): O
       throttle.clear(`send:${key}`);
       log.info({ handler: key }, `handler ${key}: sending again after ${afterAttempts} failed attempts`);
     },
+    spooled(count, why) {
+      const t = throttle.check(`spool:${key}:${why}`);
+      if (t.log) log.warn({ handler: key, spooled: count }, why === 'full' ? `handler ${key}: outbox full; ${count} samples written to the disk spool (sent first once the upstream accepts again)` : `handler ${key}: ${count} samples not sent by shutdown were written to the disk spool; they are sent first on the next start`);
+    },
+    torn(file, bytes) {
+      log.warn({ handler: key, file, bytes }, `handler ${key}: spool file ${file} ended in a torn record (${bytes} bytes, a crash while writing); the whole records before it are sent`);
+    },
+    spoolDropped(d) {
+      log.error({ handler: key, dropped: d.samples, reason: d.reason }, `handler ${key}: spool ${d.reason === 'size' ? 'full (spool_max_bytes)' : 'too old (spool_max_age)'}; dropped its ${d.samples} oldest samples`);
+    },
     dropped(count, total) {
       const t = throttle.check(`drop:${key}`);
       if (!t.log) return;
@@ -68,6 +81,9 @@ export class Agent {
   private readonly collectors = new Map<string, CollectorSlot>();
   private readonly throttle = new LogThrottle();
   private readonly selfMetrics = new SelfMetrics();
+  /** One spool per handler name, kept across reloads so a replaced handler finds its backlog. */
+  private readonly spools = new Map<string, Spool | undefined>();
+  private stateDir = '';
   private reloading: Promise<boolean> | undefined;
   private stopping = false;
 
@@ -100,6 +116,13 @@ export class Agent {
   async start(loaded: LoadedConfig): Promise<void> {
     this.config = loaded.config;
     reportLoad(loaded, this.log);
+    try {
+      const sd = resolveStateDir(loaded.config.state_dir);
+      if (sd.notice) this.log.info(sd.notice);
+      this.stateDir = sd.dir;
+    } catch (err) {
+      this.log.error(`${(err as Error).message}; running without a disk spool`);
+    }
     this.renderer = await this.buildRenderer(loaded.config);
     for (const h of loaded.config.handlers) if (h.enabled) this.addHandler(h);
     for (const c of loaded.config.collectors) if (c.enabled) this.addCollector(c);
@@ -121,9 +144,17 @@ export class Agent {
     for (const slot of this.handlers.values()) slot.outbox.push(samples);
   }
 
+  private spoolFor(section: HandlerSection): Spool | undefined {
+    if (!this.stateDir || !section.outbox.spool) return undefined;
+    if (!this.spools.has(section.key)) this.spools.set(section.key, openSpool(this.stateDir, section, this.log));
+    const spool = this.spools.get(section.key);
+    spool?.setLimits({ maxBytes: section.outbox.spoolMaxBytes, maxAge: section.outbox.spoolMaxAge });
+    return spool;
+  }
+
   private addHandler(section: HandlerSection): HandlerSlot {
     const log = this.log.child({ handler: section.key });
-    const slot = new HandlerSlot(section, (name) => this.renderer.render(name), pluginLogger(log), outboxEvents(section.key, this.log, this.throttle));
+    const slot = new HandlerSlot(section, (name) => this.renderer.render(name), pluginLogger(log), outboxEvents(section.key, this.log, this.throttle), this.spoolFor(section));
     this.handlers.set(section.key, slot);
     slot.outbox.start();
     return slot;
@@ -173,7 +204,7 @@ export class Agent {
           lastSamples: s.lastSamples,
           invalidValues: s.invalidValues,
         }));
-        const handlers = [...this.handlers.entries()].map(([key, h]) => ({ key, depth: h.outbox.depth, stats: h.outbox.stats }));
+        const handlers = [...this.handlers.entries()].map(([key, h]) => ({ key, depth: h.outbox.depth, spooled: h.outbox.spooled, stats: h.outbox.stats }));
         this.route(this.selfMetrics.collect(window, collectors, handlers));
       },
     });
@@ -251,7 +282,7 @@ export class Agent {
 
   private async retire(slot: HandlerSlot, backlog: Sample[]): Promise<void> {
     const key = slot.section.key;
-    const temp = new HandlerSlot(slot.section, (name) => this.renderer.render(name), pluginLogger(this.log.child({ handler: key })), outboxEvents(key, this.log, this.throttle));
+    const temp = new HandlerSlot(slot.section, (name) => this.renderer.render(name), pluginLogger(this.log.child({ handler: key })), outboxEvents(key, this.log, this.throttle), this.spoolFor(slot.section));
     temp.outbox.push(backlog);
     const unsent = await temp.outbox.drain(performance.now() + this.config.shutdown_timeout);
     if (unsent.length > 0) this.log.error({ handler: key, lost: unsent.length }, `handler ${key}: removed from the config with ${unsent.length} samples it could not send in time; they are lost`);
@@ -270,12 +301,13 @@ export class Agent {
       [...this.handlers.values()].map(async (slot) => {
         const unsent = await slot.outbox.drain(deadline);
         if (unsent.length > 0) {
-          this.log.error({ handler: slot.section.key, lost: unsent.length }, `handler ${slot.section.key}: ${unsent.length} samples could not be sent before shutdown_timeout and are lost`);
+          this.log.error({ handler: slot.section.key, lost: unsent.length }, `handler ${slot.section.key}: ${unsent.length} samples could not be sent before shutdown_timeout and are lost (its spool is off or unusable)`);
         }
         await slot.close().catch((err: Error) => this.log.warn(`handler ${slot.section.key}: close failed: ${err.message}`));
       }),
     );
     await Promise.all([...this.collectors.values()].map((s) => s.runner.close().catch(() => undefined)));
+    for (const spool of this.spools.values()) spool?.close();
     this.log.info('stopped');
   }
 }

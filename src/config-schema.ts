@@ -1,7 +1,7 @@
 // The agent-wide part of sonde.yaml. Collector and handler sections are validated against each
 // plugin's own schema (config-validate.ts), merged with the common keys below.
 import { z } from 'zod';
-import { duration } from './config-types.js';
+import { bytes, duration } from './config-types.js';
 import { HOSTNAME_METHODS } from './hostname.js';
 
 import { LOG_LEVELS } from './log-levels.js';
@@ -69,4 +69,7 @@ export const handlerCommonShape = {
   send_timeout: duration().prefault('30s').describe('A send that takes longer counts as failed and is retried.'),
   retry_min: duration().prefault('500ms').describe('First retry delay after a failed send.'),
   retry_max: duration().prefault('1m').describe('Longest retry delay (exponential backoff with jitter).'),
+  spool: z.boolean().optional().describe('Spill to state_dir/spool/<handler>/ when the outbox is full and at shutdown, and send that first later. On by default (off for stdout).'),
+  spool_max_bytes: bytes().prefault('1GiB').describe('Disk the spool may use; past it the oldest spooled samples are dropped (counted and logged).'),
+  spool_max_age: duration().prefault('7d').describe('Spooled samples older than this are dropped (counted and logged).'),
 };

@@ -31,6 +31,9 @@ export interface OutboxSettings {
   readonly sendTimeout: Duration;
   readonly retryMin: Duration;
   readonly retryMax: Duration;
+  readonly spool: boolean;
+  readonly spoolMaxBytes: number;
+  readonly spoolMaxAge: Duration;
 }
 
 export interface HandlerSection {
@@ -248,8 +251,9 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
     const schema = z.strictObject({ ...plugin.schema.shape, ...handlerCommonShape });
     const parsed = validateWith(schema, section, p, raw, problems) as Record<string, unknown> | undefined;
     if (!parsed) continue;
-    const { enabled, type: _type, batch_size, flush_interval, queue_size, send_timeout, retry_min, retry_max, ...own } = parsed as {
+    const { enabled, type: _type, batch_size, flush_interval, queue_size, send_timeout, retry_min, retry_max, spool, spool_max_bytes, spool_max_age, ...own } = parsed as {
       enabled: boolean; type?: string; batch_size?: number; flush_interval?: number; queue_size: number; send_timeout: number; retry_min: number; retry_max: number;
+      spool?: boolean; spool_max_bytes: number; spool_max_age: number;
     } & Record<string, unknown>;
     const batchSize = batch_size ?? plugin.outbox?.batch_size ?? DEFAULT_BATCH_SIZE;
     handlers.push({
@@ -263,6 +267,9 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
         sendTimeout: send_timeout,
         retryMin: retry_min,
         retryMax: Math.max(retry_max, retry_min),
+        spool: spool ?? plugin.outbox?.spool ?? true,
+        spoolMaxBytes: spool_max_bytes,
+        spoolMaxAge: spool_max_age,
       },
       config: own,
       fingerprint: JSON.stringify([plugin.name, value]),

@@ -3,7 +3,7 @@
 import type { HandlerContext, PluginLogger } from './plugin-api.js';
 import type { HandlerSection } from './config-validate.js';
 import type { MetricName, Sample } from './sample.js';
-import { Outbox, type OutboxEvents } from './outbox.js';
+import { Outbox, type Backlog, type OutboxEvents } from './outbox.js';
 
 export class HandlerSlot {
   readonly outbox: Outbox;
@@ -15,8 +15,9 @@ export class HandlerSlot {
     private readonly path: (name: MetricName) => string,
     private readonly log: PluginLogger,
     events: OutboxEvents,
+    spool?: Backlog,
   ) {
-    this.outbox = new Outbox(section.key, section.outbox, (batch, signal) => this.send(batch, signal), events);
+    this.outbox = new Outbox(section.key, section.outbox, (batch, signal) => this.send(batch, signal), events, spool);
   }
 
   private ctx(signal: AbortSignal): HandlerContext<Record<string, unknown>, unknown> {

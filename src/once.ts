@@ -14,6 +14,7 @@ import { pluginLogger, type Logger } from './logger.js';
 import { PathRenderer } from './naming.js';
 import { bootId, RateTracker } from './rate.js';
 import { resolveStateDir } from './state-dir.js';
+import { openSpool } from './handler-spool.js';
 
 export const COUNTER_STATE_FILE = 'counters.json';
 
@@ -62,7 +63,7 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
   const throttle = new LogThrottle();
   const handlers = cfg.handlers
     .filter((s) => s.enabled)
-    .map((s) => new HandlerSlot(s, (n) => renderer!.render(n), pluginLogger(log.child({ handler: s.key })), outboxEvents(s.key, log, throttle)));
+    .map((s) => new HandlerSlot(s, (n) => renderer!.render(n), pluginLogger(log.child({ handler: s.key })), outboxEvents(s.key, log, throttle), openSpool(state.dir, s, log)));
   if (handlers.length === 0) log.warn('no handler is enabled: nothing will be sent. Enable one under handlers: (stdout, graphite, ...)');
 
   const timestamp = Math.floor(Date.now() / 1000) * 1000;
@@ -98,6 +99,11 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
       if (unsent.length > 0) {
         failed = true;
         log.error({ handler: hs.section.key, lost: unsent.length }, `handler ${hs.section.key}: ${unsent.length} samples could not be sent within shutdown_timeout (${cfg.shutdown_timeout} ms)`);
+      }
+      if (hs.outbox.spooled > 0) {
+        // Not lost, but not delivered either: cron should see a failed run.
+        failed = true;
+        log.error({ handler: hs.section.key, spooled: hs.outbox.spooled }, `handler ${hs.section.key}: ${hs.outbox.spooled} samples wait in the disk spool; the next run sends them first`);
       }
       await hs.close().catch(() => undefined);
     }),

@@ -4,6 +4,17 @@
 // drop the oldest, counted and logged; the disk spool takes this place later).
 import type { Sample } from './sample.js';
 import type { OutboxSettings } from './config-validate.js';
+import type { DropReport, SpoolSegment } from './spool.js';
+
+/** Where a full outbox spills, oldest first, and whose contents are sent before memory (src/spool.ts). */
+export interface Backlog {
+  readonly pending: number;
+  append(samples: readonly Sample[]): void;
+  oldest(): SpoolSegment | undefined;
+  done(segment: SpoolSegment): void;
+  enforceCaps(): DropReport[];
+  sync(): void;
+}
 
 export type SendFn = (batch: readonly Sample[], signal: AbortSignal) => Promise<void>;
 
@@ -17,6 +28,12 @@ export interface OutboxEvents {
   sendFailed(err: Error, attempt: number, retryInMs: number): void;
   recovered(afterAttempts: number): void;
   dropped(count: number, total: number): void;
+  /** Samples written to the disk spool (a full outbox, or what was left at shutdown). */
+  spooled?(count: number, why: 'full' | 'shutdown'): void;
+  /** A spool segment ended in a torn record (a crash while writing); its whole records were kept. */
+  torn?(file: string, bytes: number): void;
+  /** The spool's caps were reached: these samples were dropped from disk, oldest first. */
+  spoolDropped?(report: DropReport): void;
 }
 
 export interface OutboxStats {
@@ -57,14 +74,38 @@ export class Outbox {
   private draining = false;
   private attempt = 0;
   private sendAbort: AbortController | undefined;
+  /** The spool segment being sent, and how far into it. */
+  private segment: SpoolSegment | undefined;
+  private segmentPos = 0;
+  private inflightFromDisk = false;
+  private readonly overflowPolicy: Overflow;
 
   constructor(
     readonly name: string,
     private readonly settings: OutboxSettings,
     private send: SendFn,
     private readonly events: OutboxEvents,
-    private readonly overflowPolicy: Overflow = new DropOldest((n, t) => events.dropped(n, t)),
-  ) {}
+    private readonly backlog?: Backlog,
+  ) {
+    this.overflowPolicy = backlog
+      ? { overflow: (samples) => this.spill(samples, 'full') }
+      : new DropOldest((n, t) => events.dropped(n, t));
+  }
+
+  /** Samples waiting in the disk spool (0 without one). */
+  get spooled(): number {
+    return this.backlog?.pending ?? 0;
+  }
+
+  private spill(samples: readonly Sample[], why: 'full' | 'shutdown'): void {
+    if (samples.length === 0 || !this.backlog) return;
+    this.backlog.append(samples);
+    this.events.spooled?.(samples.length, why);
+    for (const d of this.backlog.enforceCaps()) {
+      this.stats.dropped += d.samples;
+      this.events.spoolDropped?.(d);
+    }
+  }
 
   /** Samples waiting, including a batch being sent. */
   get depth(): number {
@@ -81,7 +122,7 @@ export class Outbox {
       const n = Math.min(excess, this.buf.length - this.head);
       const out = this.buf.slice(this.head, this.head + n);
       this.head += n;
-      this.stats.dropped += n;
+      if (!this.backlog) this.stats.dropped += n;
       this.compact();
       this.overflowPolicy.overflow(out);
     }
@@ -100,7 +141,7 @@ export class Outbox {
     if (excess > 0) {
       const out = this.buf.slice(0, excess);
       this.head = excess;
-      this.stats.dropped += excess;
+      if (!this.backlog) this.stats.dropped += excess;
       this.compact();
       this.overflowPolicy.overflow(out);
     }
@@ -133,7 +174,14 @@ export class Outbox {
     this.sendAbort?.abort(new Error('shutdown deadline reached'));
     this.interrupt();
     await Promise.race([done, new Promise<void>((r) => setTimeout(r, 50))]);
-    return this.takeAll();
+    const rest = this.takeAll();
+    if (this.backlog) {
+      // Nothing is lost at shutdown: it waits on disk and goes first on the next start.
+      this.spill(rest, 'shutdown');
+      this.backlog.sync();
+      return [];
+    }
+    return rest;
   }
 
   /** Stops the loop and hands over everything not yet sent (used when a handler is replaced). */
@@ -146,7 +194,11 @@ export class Outbox {
   }
 
   private takeAll(): Sample[] {
-    const rest = [...(this.inflight ?? []), ...this.buf.slice(this.head)];
+    // A batch taken from the spool is still in its segment on disk: do not hand it out twice.
+    const inflight = this.inflightFromDisk ? [] : (this.inflight ?? []);
+    this.inflightFromDisk = false;
+    this.segment = undefined;
+    const rest = [...inflight, ...this.buf.slice(this.head)];
     this.inflight = undefined;
     this.buf = [];
     this.head = 0;
@@ -196,6 +248,22 @@ export class Outbox {
   private async loop(): Promise<void> {
     const { batchSize, flushInterval, sendTimeout, retryMin, retryMax } = this.settings;
     while (!this.stopped) {
+      if (this.inflight === undefined && this.backlog && (this.segment !== undefined || this.backlog.pending > 0)) {
+        if (this.segment === undefined) {
+          this.segment = this.backlog.oldest();
+          this.segmentPos = 0;
+          if (this.segment && this.segment.tornBytes > 0) this.events.torn?.(this.segment.file, this.segment.tornBytes);
+        }
+        if (this.segment && this.segmentPos >= this.segment.samples.length) {
+          this.backlog.done(this.segment);
+          this.segment = undefined;
+          continue;
+        }
+        if (this.segment) {
+          this.inflight = this.segment.samples.slice(this.segmentPos, this.segmentPos + batchSize);
+          this.inflightFromDisk = true;
+        }
+      }
       if (this.inflight === undefined) {
         const queued = this.buf.length - this.head;
         if (queued === 0) {
@@ -238,7 +306,11 @@ export class Outbox {
         clearTimeout(timer);
         this.stats.sent += batch.length;
         this.stats.batches++;
-        if (this.inflight === batch) this.inflight = undefined;
+        if (this.inflight === batch) {
+          if (this.inflightFromDisk) this.segmentPos += batch.length;
+          this.inflight = undefined;
+          this.inflightFromDisk = false;
+        }
         if (this.attempt > 0) this.events.recovered(this.attempt);
         this.attempt = 0;
       } catch (err) {

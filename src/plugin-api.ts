@@ -146,6 +146,8 @@ export interface HandlerContext<Config, State = undefined> {
 export interface OutboxDefaults {
   batch_size?: number;
   flush_interval?: string;
+  /** false for handlers where sending later makes no sense (stdout). */
+  spool?: boolean;
 }
 
 export interface HandlerDefinition<S extends ConfigSchema = ConfigSchema, State = undefined> {

@@ -15,6 +15,8 @@ export interface CollectorFigures {
 export interface HandlerFigures {
   readonly key: string;
   readonly depth: number;
+  /** Samples waiting in the disk spool. */
+  readonly spooled: number;
   readonly stats: OutboxStats;
 }
 
@@ -43,6 +45,7 @@ export class SelfMetrics {
     for (const h of handlers) {
       const k = h.key;
       g(['handler', k, 'queue_depth'], h.depth, 0);
+      g(['handler', k, 'spooled'], h.spooled, 0);
       c(['handler', k, 'sent'], h.stats.sent);
       c(['handler', k, 'send_errors'], h.stats.sendErrors);
       c(['handler', k, 'dropped'], h.stats.dropped);

@@ -51,7 +51,7 @@ export class Spool {
 
   constructor(
     readonly dir: string,
-    private readonly opts: SpoolOptions,
+    private opts: SpoolOptions,
   ) {
     mkdirSync(dir, { recursive: true, mode: 0o750 });
     for (const f of readdirSync(dir).sort()) {
@@ -62,6 +62,11 @@ export class Spool {
       this.segments.push({ seq, bytes: statSync(file).size, samples: countSamples(readFileSync(file)) });
       this.nextSeq = Math.max(this.nextSeq, seq + 1);
     }
+  }
+
+  /** New caps (a reloaded config); they apply from the next append. */
+  setLimits(opts: SpoolOptions): void {
+    this.opts = opts;
   }
 
   /** Samples waiting on disk. */

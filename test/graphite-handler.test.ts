@@ -68,13 +68,27 @@ describe('graphite handler', () => {
     expect(sink.lines()).toHaveLength(25);
   });
 
-  it('exits 1 and says what it could not reach when every destination refuses', async () => {
+  it('keeps what it could not send on disk and sends it first on the next run (cron loses nothing)', async () => {
     const dir = tmpdir();
-    const dead = await closedPort();
-    const r = await runAsync(['once', '--config', cfg(dir, `  graphite: { destinations: ["127.0.0.1:${dead}"], retry_min: 100ms }\n`)]);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`connect to 127.0.0.1:${dead} failed`);
-    expect(r.stderr).toMatch(/handler graphite: 25 samples could not be sent within shutdown_timeout/);
+    const port = await closedPort();
+    const conf = cfg(dir, `  graphite: { destinations: ["127.0.0.1:${port}"], retry_min: 100ms }\n`);
+    const down = await runAsync(['once', '--config', conf]);
+    expect(down.status).toBe(1);
+    expect(down.stderr).toContain(`connect to 127.0.0.1:${port} failed`);
+    expect(down.stderr).toMatch(/handler graphite: 25 samples wait in the disk spool; the next run sends them first/);
+
+    // carbon is back on the same port
+    let data = '';
+    const server = net.createServer((sock) => sock.setEncoding('utf8').on('data', (d: string) => (data += d)));
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
+    const up = await runAsync(['once', '--config', conf]);
+    expect(up.status).toBe(0);
+    const lines = data.split('\n').filter(Boolean);
+    expect(lines).toHaveLength(50);
+    // the first run's samples come first: one timestamp, then the next
+    const stamps = lines.map((l) => Number(l.split(' ')[2]));
+    expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
   });
 
   it('rejects a destination that is not host:port, naming the key', () => {

@@ -16,6 +16,9 @@ const settings = (over: Partial<OutboxSettings> = {}): OutboxSettings => ({
   sendTimeout: 1000,
   retryMin: 1,
   retryMax: 4,
+  spool: false,
+  spoolMaxBytes: 0,
+  spoolMaxAge: 0,
   ...over,
 });
 
