@@ -88,7 +88,20 @@ export class Outbox {
     private readonly backlog?: Backlog,
   ) {
     this.overflowPolicy = backlog
-      ? { overflow: (samples) => this.spill(samples, 'full') }
+      ? {
+          overflow: (samples) => {
+            // The batch being sent from memory is older than anything queued: it must reach the
+            // spool first, or the spool's order breaks. (If that send still succeeds, those
+            // samples are sent twice: at least once, never out of order.)
+            if (this.inflight !== undefined && !this.inflightFromDisk) {
+              const older = this.inflight;
+              this.inflight = undefined;
+              this.spill([...older, ...samples], 'full');
+            } else {
+              this.spill(samples, 'full');
+            }
+          },
+        }
       : new DropOldest((n, t) => events.dropped(n, t));
   }
 

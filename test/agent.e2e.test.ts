@@ -1,5 +1,5 @@
 // `sonde run` as a process: signals, reloads and shutdown.
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunningSonde } from './helpers/sonde.js';
@@ -93,6 +93,43 @@ describe('sonde run', () => {
     } finally {
       s.kill('SIGKILL');
     }
+  });
+
+  it('loses nothing across an outage and a restart: the backlog waits in the spool and goes first', async () => {
+    const dir = tmpdir();
+    const sink = path.join(dir, 'sink.txt');
+    const handler = (fail: boolean) => `  filesink: { file: ${sink}, fail: ${fail}, batch_size: 2, queue_size: 3, retry_min: 50ms, retry_max: 100ms }\n`;
+    const cfg = writeFiles(dir, { 'sonde.yaml': tickerConfig(dir, { handler: handler(true) }) })['sonde.yaml']!;
+    // The upstream is down: the outbox holds 3 samples, the rest spill to disk.
+    const a = new RunningSonde(['run', '--config', cfg]);
+    try {
+      await a.until('samples spilled to the spool', () => (a.stdout + a.stderr).includes('written to the disk spool'));
+      await new Promise((r) => setTimeout(r, 800));
+      a.kill('SIGTERM');
+      expect(await a.exited).toBe(0);
+    } finally {
+      a.kill('SIGKILL');
+    }
+    expect(existsSync(sink)).toBe(false);
+    expect(readdirSync(path.join(dir, 'state', 'spool', 'filesink')).length).toBeGreaterThan(0);
+
+    // Restarted with the upstream back: the spool goes first, then new samples.
+    writeFileSync(cfg, tickerConfig(dir, { handler: handler(false) }));
+    const b = new RunningSonde(['run', '--config', cfg]);
+    try {
+      await b.until('the backlog delivered', () => existsSync(sink) && seqs(readFileSync(sink, 'utf8')).length >= 10);
+      b.kill('SIGTERM');
+      expect(await b.exited).toBe(0);
+    } finally {
+      b.kill('SIGKILL');
+    }
+    const got = seqs(readFileSync(sink, 'utf8'));
+    // The first process counted 1..n; the second starts again at 1 (a new collector state).
+    const firstRun = got.slice(0, got.indexOf(1, 1) === -1 ? got.length : got.indexOf(1, 1));
+    expect(firstRun.length).toBeGreaterThanOrEqual(5);
+    expect(firstRun).toEqual(Array.from({ length: firstRun.length }, (_, i) => i + 1));
+    const secondRun = got.slice(firstRun.length);
+    expect(secondRun).toEqual(Array.from({ length: secondRun.length }, (_, i) => i + 1));
   });
 
   it('stays up with nothing enabled, says so, and stops on SIGTERM', async () => {

@@ -78,6 +78,25 @@ describe('outbox with a disk spool', () => {
     await second.drain(performance.now() + 1000);
   });
 
+  it('keeps order when it fills up while a batch is in flight, and then shuts down', async () => {
+    const dir = tmpdir();
+    const first = new Outbox('h', settings, async () => {
+      throw new Error('down');
+    }, events(), new Spool(dir, bigSpool));
+    first.start();
+    first.push(range(0, 7)); // a full batch: taken at once and retried
+    await new Promise((r) => setTimeout(r, 20));
+    first.push(range(7, 40)); // overflows while [0..6] is still in flight
+    expect(await first.drain(performance.now() + 50)).toEqual([]);
+    const got: number[] = [];
+    const second = new Outbox('h', settings, async (batch) => void got.push(...batch.map((s) => s.value)), events(), new Spool(dir, bigSpool));
+    second.start();
+    const end = Date.now() + 10_000;
+    while (got.length < 40 && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    expect(got).toEqual(range(0, 40).map((s) => s.value));
+    await second.drain(performance.now() + 1000);
+  });
+
   it('drops only when the spool cap is reached, and counts exactly what it dropped', async () => {
     const got: number[] = [];
     let up = false;
