@@ -5,6 +5,8 @@ import { ensureDebs } from './debs.mjs';
 export const TEST_PACKAGES = [
   // findmnt (util-linux) and df (coreutils) for the live diskspace check; present on any Debian.
   { name: 'util-linux', proves: '/usr/bin/findmnt' },
+  // carbon.hashing, the reference for the graphite handler's consistent hashing.
+  { name: 'graphite-carbon', proves: '/usr/lib/python3/dist-packages/carbon/hashing.py' },
 ];
 
 if (!ensureDebs(TEST_PACKAGES, 'pretest')) process.exit(1);
