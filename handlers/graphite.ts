@@ -2,7 +2,8 @@
 // Several destinations are tried in order (failover): the first that accepts a connection gets
 // the samples until it fails. Retry, backoff, batching and ordering are the core's outbox's job.
 import net from 'node:net';
-import { defineHandler, duration, formatValue, z, type HandlerContext } from '../src/plugin-api.js';
+import { defineHandler, duration, formatValue, z, type HandlerContext, type MetricName } from '../src/plugin-api.js';
+import { encodePickleMessages, type PickleItem } from './graphite-pickle.js';
 
 export interface Destination {
   readonly host: string;
@@ -34,6 +35,8 @@ interface State {
   conn: Conn | undefined;
   /** Index of the destination to try first. */
   next: number;
+  /** UTF-8 paths for pickle, built once per metric name. */
+  readonly paths: WeakMap<MetricName, Buffer>;
 }
 
 function connect(dest: Destination, timeoutMs: number, signal: AbortSignal): Promise<net.Socket> {
@@ -93,23 +96,38 @@ async function open(ctx: HandlerContext<Config, State>): Promise<Conn> {
   throw new Error(errors.join('; '));
 }
 
-type Config = { destinations: string[]; connect_timeout: number };
+type Config = { destinations: string[]; connect_timeout: number; protocol: 'plaintext' | 'pickle' };
 
 export default defineHandler({
   name: 'graphite',
-  description: 'Sends samples to carbon as Graphite plaintext lines over TCP, failing over between destinations.',
+  description: 'Sends samples to carbon over TCP (plaintext on 2003 or pickle on 2004), failing over between destinations.',
   schema: z.object({
+    protocol: z.enum(['plaintext', 'pickle']).default('plaintext').describe('plaintext: "<path> <value> <timestamp>" lines (port 2003); pickle: carbon\'s batched binary format (port 2004).'),
     destinations: z.array(destinationSchema).min(1).default(['127.0.0.1:2003']).describe('carbon plaintext listeners, host:port; tried in order.'),
     connect_timeout: duration().prefault('5s').describe('How long a connection attempt may take.'),
   }),
   outbox: { batch_size: 1000, flush_interval: '1s' },
-  init: (): State => ({ conn: undefined, next: 0 }),
+  init: (): State => ({ conn: undefined, next: 0, paths: new WeakMap() }),
   async send(batch, ctx) {
     const conn = await open(ctx);
-    let out = '';
-    for (let i = 0; i < batch.length; i++) {
-      const s = batch[i]!;
-      out += `${ctx.path(s.name)} ${formatValue(s.value, s.precision)} ${Math.floor(s.timestamp / 1000)}\n`;
+    let out: string | Buffer;
+    if (ctx.config.protocol === 'pickle') {
+      const items: PickleItem[] = [];
+      for (let i = 0; i < batch.length; i++) {
+        const s = batch[i]!;
+        let path = ctx.state.paths.get(s.name);
+        if (path === undefined) ctx.state.paths.set(s.name, (path = Buffer.from(ctx.path(s.name), 'utf8')));
+        items.push({ path, timestamp: Math.floor(s.timestamp / 1000), value: s.value });
+      }
+      const { messages, tooLarge } = encodePickleMessages(items);
+      if (tooLarge.length > 0) ctx.log.error(`graphite: ${tooLarge.length} samples have paths too long for one pickle message; skipped`);
+      out = Buffer.concat(messages);
+    } else {
+      out = '';
+      for (let i = 0; i < batch.length; i++) {
+        const s = batch[i]!;
+        out += `${ctx.path(s.name)} ${formatValue(s.value, s.precision)} ${Math.floor(s.timestamp / 1000)}\n`;
+      }
     }
     await new Promise<void>((resolve, reject) => {
       conn.socket.write(out, (err) => {

@@ -7,6 +7,9 @@ export const TEST_PACKAGES = [
   { name: 'util-linux', proves: '/usr/bin/findmnt' },
   // carbon.hashing, the reference for the graphite handler's consistent hashing.
   { name: 'graphite-carbon', proves: '/usr/lib/python3/dist-packages/carbon/hashing.py' },
+  // carbon-cache for the end-to-end tests, whisper-fetch to read what it stored.
+  { name: 'graphite-carbon', proves: '/usr/bin/carbon-cache' },
+  { name: 'python3-whisper', proves: '/usr/bin/whisper-fetch' },
 ];
 
 if (!ensureDebs(TEST_PACKAGES, 'pretest')) process.exit(1);
