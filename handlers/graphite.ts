@@ -37,7 +37,18 @@ interface State {
   next: number;
   /** UTF-8 paths for pickle, built once per metric name. */
   readonly paths: WeakMap<MetricName, Buffer>;
+  /**
+   * What was written in the last resend_window. carbon acknowledges nothing: data written just
+   * before a connection broke may never have been stored, so it is written again first on the
+   * next connection (whisper keeps one point per slot, so a repeat is harmless).
+   */
+  recent: { at: number; data: string | Buffer; bytes: number }[];
+  recentBytes: number;
+  /** Set when a connection broke: the next one starts with `recent`. */
+  resendPending: boolean;
 }
+
+const RECENT_MAX_BYTES = 4 * 1024 * 1024;
 
 function connect(dest: Destination, timeoutMs: number, signal: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -69,6 +80,8 @@ async function open(ctx: HandlerContext<Config, State>): Promise<Conn> {
   const { state, config } = ctx;
   if (state.conn && !state.conn.broken && !state.conn.socket.destroyed) return state.conn;
   if (state.conn) {
+    // The previous connection broke (or the server closed it): what we wrote last may be lost.
+    state.resendPending = true;
     state.conn.socket.destroy();
     state.conn = undefined;
   }
@@ -96,7 +109,22 @@ async function open(ctx: HandlerContext<Config, State>): Promise<Conn> {
   throw new Error(errors.join('; '));
 }
 
-type Config = { destinations: string[]; connect_timeout: number; protocol: 'plaintext' | 'pickle' };
+function write(ctx: HandlerContext<Config, State>, conn: Conn, data: string | Buffer): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    conn.socket.write(data, (err) => {
+      if (err || conn.broken) {
+        const e = err ?? conn.broken!;
+        conn.broken = e;
+        ctx.state.resendPending = true;
+        // Next time, try the next destination first.
+        ctx.state.next = (ctx.state.next + 1) % ctx.config.destinations.length;
+        reject(new Error(`write to ${conn.dest.host}:${conn.dest.port} failed: ${e.message}`));
+      } else resolve();
+    });
+  });
+}
+
+type Config = { destinations: string[]; connect_timeout: number; protocol: 'plaintext' | 'pickle'; resend_window: number };
 
 export default defineHandler({
   name: 'graphite',
@@ -105,9 +133,12 @@ export default defineHandler({
     protocol: z.enum(['plaintext', 'pickle']).default('plaintext').describe('plaintext: "<path> <value> <timestamp>" lines (port 2003); pickle: carbon\'s batched binary format (port 2004).'),
     destinations: z.array(destinationSchema).min(1).default(['127.0.0.1:2003']).describe('carbon plaintext listeners, host:port; tried in order.'),
     connect_timeout: duration().prefault('5s').describe('How long a connection attempt may take.'),
+    resend_window: duration()
+      .prefault('10s')
+      .describe('After a broken connection, what was written in this window (up to 4 MiB) is written again first: carbon acknowledges nothing, and may not have stored it. 0 turns it off.'),
   }),
   outbox: { batch_size: 1000, flush_interval: '1s' },
-  init: (): State => ({ conn: undefined, next: 0, paths: new WeakMap() }),
+  init: (): State => ({ conn: undefined, next: 0, paths: new WeakMap(), recent: [], recentBytes: 0, resendPending: false }),
   async send(batch, ctx) {
     const conn = await open(ctx);
     let out: string | Buffer;
@@ -129,17 +160,26 @@ export default defineHandler({
         out += `${ctx.path(s.name)} ${formatValue(s.value, s.precision)} ${Math.floor(s.timestamp / 1000)}\n`;
       }
     }
-    await new Promise<void>((resolve, reject) => {
-      conn.socket.write(out, (err) => {
-        if (err || conn.broken) {
-          const e = err ?? conn.broken!;
-          conn.broken = e;
-          // Next time, try the next destination first.
-          ctx.state.next = (ctx.state.next + 1) % ctx.config.destinations.length;
-          reject(new Error(`write to ${conn.dest.host}:${conn.dest.port} failed: ${e.message}`));
-        } else resolve();
-      });
-    });
+    const state = ctx.state;
+    if (state.resendPending && state.recent.length > 0) {
+      const cutoff = Date.now() - ctx.config.resend_window;
+      const again = state.recent.filter((r) => r.at >= cutoff).map((r) => r.data);
+      if (again.length > 0) {
+        await write(ctx, conn, again.length === 1 ? again[0]! : typeof again[0] === 'string' ? (again as string[]).join('') : Buffer.concat(again as Buffer[]));
+        ctx.log.info(`graphite: wrote the last ${Math.round(ctx.config.resend_window / 1000)} s again after the connection broke (carbon may not have stored it)`);
+      }
+    }
+    state.resendPending = false;
+    await write(ctx, conn, out);
+    if (ctx.config.resend_window > 0) {
+      const now = Date.now();
+      const bytes = typeof out === 'string' ? out.length : out.length;
+      state.recent.push({ at: now, data: out, bytes });
+      state.recentBytes += bytes;
+      while (state.recent.length > 0 && (state.recent[0]!.at < now - ctx.config.resend_window || state.recentBytes > RECENT_MAX_BYTES)) {
+        state.recentBytes -= state.recent.shift()!.bytes;
+      }
+    }
   },
   close(ctx) {
     ctx.state?.conn?.socket.end();

@@ -36,8 +36,9 @@ async function waitForPort(port: number, ms: number): Promise<void> {
   }
 }
 
-export async function startCarbon(dir: string): Promise<Carbon> {
-  const [plaintextPort, picklePort, queryPort] = [await freePort(), await freePort(), await freePort()];
+/** Starts carbon-cache; pass the ports of a previous run to restart it where sonde sends. */
+export async function startCarbon(dir: string, ports?: { plaintextPort: number; picklePort: number }): Promise<Carbon> {
+  const [plaintextPort, picklePort, queryPort] = [ports?.plaintextPort ?? (await freePort()), ports?.picklePort ?? (await freePort()), await freePort()];
   const conf = path.join(dir, 'conf');
   const storage = path.join(dir, 'storage');
   for (const d of [conf, path.join(storage, 'whisper'), path.join(dir, 'log'), path.join(dir, 'run')]) mkdirSync(d, { recursive: true });
