@@ -138,7 +138,7 @@ describe('sonde run', () => {
     const s = new RunningSonde(['run', '--config', cfg]);
     try {
       await s.until('the start line', () => (s.stdout + s.stderr).includes('sonde started'));
-      expect(s.stdout + s.stderr).toContain('no handler is enabled');
+      await s.until('the warning that nothing is sent', () => (s.stdout + s.stderr).includes('no handler is enabled'));
       await new Promise((r) => setTimeout(r, 500));
       expect(s.child.exitCode).toBeNull();
       s.kill('SIGTERM');
