@@ -4,6 +4,7 @@
 import net from 'node:net';
 import { defineHandler, duration, formatValue, z, type HandlerContext, type MetricName } from '../src/plugin-api.js';
 import { encodePickleMessages, type PickleItem } from './graphite-pickle.js';
+import { ConsistentHashRing } from './graphite-ring.js';
 
 export interface Destination {
   readonly host: string;
@@ -124,20 +125,45 @@ function write(ctx: HandlerContext<Config, State>, conn: Conn, data: string | Bu
   });
 }
 
-type Config = { destinations: string[]; connect_timeout: number; protocol: 'plaintext' | 'pickle'; resend_window: number };
+type Config = {
+  destinations: string[];
+  connect_timeout: number;
+  protocol: 'plaintext' | 'pickle';
+  resend_window: number;
+  mode: 'failover' | 'replicate' | 'shard';
+  hash: 'carbon_ch' | 'fnv1a_ch';
+};
 
 export default defineHandler({
   name: 'graphite',
   description: 'Sends samples to carbon over TCP (plaintext on 2003 or pickle on 2004), failing over between destinations.',
   schema: z.object({
     protocol: z.enum(['plaintext', 'pickle']).default('plaintext').describe('plaintext: "<path> <value> <timestamp>" lines (port 2003); pickle: carbon\'s batched binary format (port 2004).'),
-    destinations: z.array(destinationSchema).min(1).default(['127.0.0.1:2003']).describe('carbon plaintext listeners, host:port; tried in order.'),
+    destinations: z.array(destinationSchema).min(1).default(['127.0.0.1:2003']).describe('carbon listeners, host:port[:instance].'),
+    mode: z
+      .enum(['failover', 'replicate', 'shard'])
+      .default('failover')
+      .describe('failover: the first destination that answers gets everything; replicate: every destination gets every sample; shard: each metric goes where carbon-relay\'s consistent hashing puts it. replicate and shard give each destination its own outbox and spool.'),
+    hash: z.enum(['carbon_ch', 'fnv1a_ch']).default('carbon_ch').describe('With mode shard: carbon-relay\'s hashing (carbon_ch) or fnv1a_ch.'),
     connect_timeout: duration().prefault('5s').describe('How long a connection attempt may take.'),
     resend_window: duration()
       .prefault('10s')
       .describe('After a broken connection, what was written in this window (up to 4 MiB) is written again first: carbon acknowledges nothing, and may not have stored it. 0 turns it off.'),
   }),
   outbox: { batch_size: 1000, flush_interval: '1s' },
+  expand(config) {
+    if (config.mode === 'failover' || config.destinations.length <= 1) return undefined;
+    const parts = config.destinations.map((d) => ({ label: d, config: { ...config, destinations: [d], mode: 'failover' as const } }));
+    if (config.mode === 'replicate') return { parts };
+    const ring = new ConsistentHashRing(
+      config.destinations.map((d, i) => {
+        const dest = parseDestination(d)!;
+        return { server: dest.host, instance: dest.instance, i };
+      }),
+      config.hash,
+    );
+    return { parts, choose: (path: string) => ring.get(path).i };
+  },
   init: (): State => ({ conn: undefined, next: 0, paths: new WeakMap(), recent: [], recentBytes: 0, resendPending: false }),
   async send(batch, ctx) {
     const conn = await open(ctx);

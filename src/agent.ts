@@ -18,6 +18,7 @@ import { YamlSyntaxError } from './yaml-source.js';
 import { openSpool } from './handler-spool.js';
 import type { Spool } from './spool.js';
 import { resolveStateDir } from './state-dir.js';
+import { Router } from './router.js';
 
 const SELF_JOB = '\u0000sonde';
 
@@ -84,6 +85,7 @@ export class Agent {
   /** One spool per handler name, kept across reloads so a replaced handler finds its backlog. */
   private readonly spools = new Map<string, Spool | undefined>();
   private stateDir = '';
+  private readonly router = new Router((name) => this.renderer.render(name));
   private reloading: Promise<boolean> | undefined;
   private stopping = false;
 
@@ -140,8 +142,7 @@ export class Agent {
   }
 
   private route(samples: readonly Sample[]): void {
-    if (samples.length === 0) return;
-    for (const slot of this.handlers.values()) slot.outbox.push(samples);
+    this.router.route(samples, this.handlers.values());
   }
 
   private spoolFor(section: HandlerSection): Spool | undefined {
@@ -232,6 +233,7 @@ export class Agent {
       throw err;
     }
     reportLoad(loaded, this.log);
+    this.router.reset();
     const old = this.config;
     const cfg = loaded.config;
     this.config = cfg;

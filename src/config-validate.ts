@@ -37,7 +37,10 @@ export interface OutboxSettings {
 }
 
 export interface HandlerSection {
+  /** The section name, or `<section>@<part>` for a part of a split section. */
   readonly key: string;
+  /** Set for the parts of a split section: which part this is, and how samples are chosen. */
+  readonly group: { readonly name: string; readonly index: number; readonly choose?: (path: string) => number } | undefined;
   readonly plugin: AnyHandler;
   readonly enabled: boolean;
   readonly outbox: OutboxSettings;
@@ -256,8 +259,9 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
       spool?: boolean; spool_max_bytes: number; spool_max_age: number;
     } & Record<string, unknown>;
     const batchSize = batch_size ?? plugin.outbox?.batch_size ?? DEFAULT_BATCH_SIZE;
-    handlers.push({
+    const base = {
       key,
+      group: undefined,
       plugin,
       enabled,
       outbox: {
@@ -273,7 +277,16 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
       },
       config: own,
       fingerprint: JSON.stringify([plugin.name, value]),
-    });
+    } satisfies HandlerSection;
+    const split = plugin.expand?.(own);
+    if (!split || split.parts.length <= 1) {
+      handlers.push(base);
+    } else {
+      const choose = split.choose?.bind(split);
+      split.parts.forEach((part, index) =>
+        handlers.push({ ...base, key: `${key}@${part.label}`, config: part.config as Record<string, unknown>, group: { name: key, index, choose } }),
+      );
+    }
   }
 
   if (problems.length > 0 || !parsedGlobal) throw new ConfigError(problems);

@@ -15,6 +15,7 @@ import { PathRenderer } from './naming.js';
 import { bootId, RateTracker } from './rate.js';
 import { resolveStateDir } from './state-dir.js';
 import { openSpool } from './handler-spool.js';
+import { Router } from './router.js';
 
 export const COUNTER_STATE_FILE = 'counters.json';
 
@@ -77,6 +78,7 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
   const h = await hostname;
   if (h.warning) log.warn(h.warning);
   renderer = new PathRenderer({ prefix: cfg.path_prefix, host: h.host, suffix: cfg.path_suffix });
+  const router = new Router((n) => renderer!.render(n));
   results.forEach((res, i) => {
     const key = runners[i]!.key;
     if (res === 'timeout') {
@@ -89,7 +91,7 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
       log.error({ collector: key, err: res.error }, `collector ${key}: ${res.error.message}`);
     }
     if (res.invalid.length > 0) log.warn({ collector: key }, `collector ${key}: skipped ${res.invalid.length} NaN or infinite value(s), e.g. ${res.invalid[0]}`);
-    for (const hs of handlers) hs.outbox.push(res.samples);
+    router.route(res.samples, handlers);
   });
 
   const deadline = performance.now() + cfg.shutdown_timeout;

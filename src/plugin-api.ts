@@ -150,6 +150,16 @@ export interface OutboxDefaults {
   spool?: boolean;
 }
 
+/**
+ * How one handler section becomes several, each with its own outbox and spool (e.g. one per
+ * carbon destination). Without `choose` every part gets every sample; with it, each sample goes
+ * to the part `choose` names for its dotted path.
+ */
+export interface HandlerSplit<Config> {
+  readonly parts: readonly { readonly label: string; readonly config: Config }[];
+  choose?(path: string): number;
+}
+
 export interface HandlerDefinition<S extends ConfigSchema = ConfigSchema, State = undefined> {
   readonly kind: 'handler';
   readonly name: string;
@@ -158,6 +168,8 @@ export interface HandlerDefinition<S extends ConfigSchema = ConfigSchema, State 
   /** Defaults for the core's outbox settings that suit this handler. */
   readonly outbox?: OutboxDefaults;
   init?(ctx: HandlerContext<z.output<S>, undefined>): State | Promise<State>;
+  /** Splits a section into parts with their own outboxes; undefined keeps it one. */
+  expand?(config: z.output<S>): HandlerSplit<z.output<S>> | undefined;
   /**
    * Sends one batch. Resolves only when the upstream has accepted it; throws otherwise. Retry,
    * backoff, ordering and batching are the core's job: do not retry here.

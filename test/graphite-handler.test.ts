@@ -6,6 +6,7 @@ import { sonde } from './helpers/sonde.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
 import { spawn } from 'node:child_process';
 import { BUNDLE } from './helpers/sonde.js';
+import { ConsistentHashRing } from '../handlers/graphite-ring.js';
 
 const FIX = path.join(import.meta.dirname, 'fixtures');
 const servers: net.Server[] = [];
@@ -89,6 +90,29 @@ describe('graphite handler', () => {
     // the first run's samples come first: one timestamp, then the next
     const stamps = lines.map((l) => Number(l.split(' ')[2]));
     expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
+  });
+
+  it('replicate: every destination gets every sample', async () => {
+    const dir = tmpdir();
+    const [a, b] = [await listener(), await listener()];
+    const r = await runAsync(['once', '--config', cfg(dir, `  graphite: { mode: replicate, destinations: ["127.0.0.1:${a.port}", "127.0.0.1:${b.port}"] }\n`)]);
+    expect(r.status).toBe(0);
+    expect(a.lines()).toHaveLength(25);
+    expect(b.lines().sort()).toEqual(a.lines().sort());
+  });
+
+  it('shard: each metric goes, once, to the destination carbon-relay\'s ring chooses', async () => {
+    const dir = tmpdir();
+    const sinks = [await listener(), await listener(), await listener()];
+    // One host with three carbon instances: the ring hashes host and instance, not the port.
+    const dests = sinks.map((s, i) => `127.0.0.1:${s.port}:${'abc'[i]}`);
+    const r = await runAsync(['once', '--config', cfg(dir, `  graphite: { mode: shard, hash: carbon_ch, destinations: [${dests.map((d) => `"${d}"`).join(', ')}] }\n`)]);
+    expect(r.status).toBe(0);
+    const ring = new ConsistentHashRing(dests.map((d, i) => ({ server: '127.0.0.1', instance: d.split(':')[2], i })), 'carbon_ch');
+    const all = sinks.flatMap((s, i) => s.lines().map((l) => [i, l.split(' ')[0]!] as const));
+    expect(all).toHaveLength(25);
+    for (const [i, metric] of all) expect(ring.get(metric).i, metric).toBe(i);
+    expect(sinks.filter((s) => s.lines().length > 0).length).toBeGreaterThan(1);
   });
 
   it('rejects a destination that is not host:port, naming the key', () => {
