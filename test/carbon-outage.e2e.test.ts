@@ -2,14 +2,70 @@
 // for 60 s and started again; afterwards every point of every metric is in whisper.
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startCarbon } from './helpers/carbon.js';
+import { startCarbon, type Carbon } from './helpers/carbon.js';
 import { RunningSonde } from './helpers/sonde.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
 
 const PLUGINS = path.join(import.meta.dirname, 'fixtures', 'plugins-e2e');
 const OUTAGE_S = Number(process.env.SONDE_OUTAGE_SECONDS ?? 60);
 
+/** Run numbers 1..N stored in all 50 metrics: returns what was lost. */
+function check(carbon: Carbon, host: string, from: number, until: number): { lostRuns: number[]; missingPoints: number; firstRun: number | undefined; runs: number } {
+  const ref = carbon.fetch(`servers.${host}.burst.m0`, from, until);
+  const numbers = [...ref.entries()].sort((x, y) => x[0] - y[0]).map(([, v]) => v);
+  const lost = Array.from({ length: Math.max(0, ...numbers) }, (_, i) => i + 1).filter((n) => !numbers.includes(n));
+  let missing = 0;
+  for (let m = 1; m < 50; m++) {
+    const got = carbon.fetch(`servers.${host}.burst.m${m}`, from, until);
+    for (const [t, v] of ref) if (got.get(t) !== v) missing++;
+  }
+  return { lostRuns: lost, missingPoints: missing, firstRun: numbers[0], runs: numbers.length };
+}
+
 describe('carbon outage', () => {
+  it('loses no point when sonde is restarted while carbon is down (the backlog waits in the spool)', async () => {
+    const dir = tmpdir();
+    const carbonDir = path.join(dir, 'carbon');
+    let carbon = await startCarbon(carbonDir);
+    const cfg = writeFiles(dir, {
+      'sonde.yaml': `hostname: restart\nstate_dir: ${dir}/state\nplugin_paths: [${PLUGINS}]\nself_metrics: { enabled: false }\ncollectors:\n  burst: { interval: 1s, count: 50 }\nhandlers:\n  graphite: { destinations: ["127.0.0.1:${carbon.plaintextPort}"], queue_size: 500, flush_interval: 200ms, retry_min: 200ms, retry_max: 2s }\n`,
+    })['sonde.yaml']!;
+    const ports = { plaintextPort: carbon.plaintextPort, picklePort: carbon.picklePort };
+    const t0 = Math.floor(Date.now() / 1000);
+    const a = new RunningSonde(['run', '--config', cfg]);
+    const b: { s?: RunningSonde } = {};
+    try {
+      await new Promise((r) => setTimeout(r, 4000));
+      await carbon.stop();
+      await new Promise((r) => setTimeout(r, 6000));
+      a.kill('SIGTERM'); // spools what it holds
+      expect(await a.exited).toBe(0);
+      b.s = new RunningSonde(['run', '--config', cfg]);
+      await new Promise((r) => setTimeout(r, 5000));
+      carbon = await startCarbon(carbonDir, ports);
+      await new Promise((r) => setTimeout(r, 6000));
+      b.s.kill('SIGTERM');
+      expect(await b.s.exited).toBe(0);
+      await new Promise((r) => setTimeout(r, 3000));
+      const t1 = Math.floor(Date.now() / 1000);
+      // Each process counts its runs from 1: in time order the numbers are 1..n, then 1..m.
+      const byTime = [...carbon.fetch('servers.restart.burst.m0', t0 - 1, t1).entries()].sort((x, y) => x[0] - y[0]).map(([, v]) => v);
+      const restartAt = byTime.indexOf(1, 1);
+      expect(restartAt).toBeGreaterThan(0);
+      const [first, second] = [byTime.slice(0, restartAt), byTime.slice(restartAt)];
+      expect(first.length).toBeGreaterThanOrEqual(8);
+      expect(second.length).toBeGreaterThanOrEqual(8);
+      expect(first).toEqual(Array.from({ length: first.length }, (_, i) => i + 1));
+      expect(second).toEqual(Array.from({ length: second.length }, (_, i) => i + 1));
+      // and every one of the 50 metrics has those points
+      expect(check(carbon, 'restart', t0 - 1, t1).missingPoints).toBe(0);
+    } finally {
+      a.kill('SIGKILL');
+      b.s?.kill('SIGKILL');
+      await carbon.stop();
+    }
+  }, 90_000);
+
   it(`loses no point while carbon is down for ${OUTAGE_S} s`, async () => {
     const dir = tmpdir();
     const carbonDir = path.join(dir, 'carbon');
