@@ -1,8 +1,9 @@
 // graphite: Graphite plaintext (`<path> <value> <timestamp>\n`) over TCP to carbon.
 // Several destinations are tried in order (failover): the first that accepts a connection gets
 // the samples until it fails. Retry, backoff, batching and ordering are the core's outbox's job.
+import dgram from 'node:dgram';
 import net from 'node:net';
-import { defineHandler, duration, formatValue, z, type HandlerContext, type MetricName } from '../src/plugin-api.js';
+import { defineHandler, duration, formatValue, z, type HandlerContext, type MetricName, type Sample } from '../src/plugin-api.js';
 import { encodePickleMessages, type PickleItem } from './graphite-pickle.js';
 import { ConsistentHashRing } from './graphite-ring.js';
 
@@ -125,10 +126,35 @@ function write(ctx: HandlerContext<Config, State>, conn: Conn, data: string | Bu
   });
 }
 
+/** Plaintext over UDP: whole lines packed into datagrams of at most 1400 bytes, to the first destination. */
+async function sendUdp(batch: readonly Sample[], ctx: HandlerContext<Config, State>): Promise<void> {
+  if (ctx.config.protocol !== 'plaintext') throw new Error('graphite: transport udp carries plaintext only; set protocol: plaintext');
+  const dest = parseDestination(ctx.config.destinations[0]!)!;
+  const socket = dgram.createSocket(net.isIPv6(dest.host) ? 'udp6' : 'udp4');
+  try {
+    let datagram = '';
+    const flush = async () => {
+      if (datagram.length === 0) return;
+      const data = datagram;
+      datagram = '';
+      await new Promise<void>((resolve, reject) => socket.send(data, dest.port, dest.host, (err) => (err ? reject(err) : resolve())));
+    };
+    for (const s of batch) {
+      const line = `${ctx.path(s.name)} ${formatValue(s.value, s.precision)} ${Math.floor(s.timestamp / 1000)}\n`;
+      if (datagram.length + line.length > 1400) await flush();
+      datagram += line;
+    }
+    await flush();
+  } finally {
+    socket.close();
+  }
+}
+
 type Config = {
   destinations: string[];
   connect_timeout: number;
   protocol: 'plaintext' | 'pickle';
+  transport: 'tcp' | 'udp';
   resend_window: number;
   mode: 'failover' | 'replicate' | 'shard';
   hash: 'carbon_ch' | 'fnv1a_ch';
@@ -140,6 +166,7 @@ export default defineHandler({
   schema: z.object({
     protocol: z.enum(['plaintext', 'pickle']).default('plaintext').describe('plaintext: "<path> <value> <timestamp>" lines (port 2003); pickle: carbon\'s batched binary format (port 2004).'),
     destinations: z.array(destinationSchema).min(1).default(['127.0.0.1:2003']).describe('carbon listeners, host:port[:instance].'),
+    transport: z.enum(['tcp', 'udp']).default('tcp').describe('udp sends plaintext lines in datagrams of at most 1400 bytes: nothing is retried, carbon may drop them; use tcp unless you must.'),
     mode: z
       .enum(['failover', 'replicate', 'shard'])
       .default('failover')
@@ -166,6 +193,7 @@ export default defineHandler({
   },
   init: (): State => ({ conn: undefined, next: 0, paths: new WeakMap(), recent: [], recentBytes: 0, resendPending: false }),
   async send(batch, ctx) {
+    if (ctx.config.transport === 'udp') return sendUdp(batch, ctx);
     const conn = await open(ctx);
     let out: string | Buffer;
     if (ctx.config.protocol === 'pickle') {

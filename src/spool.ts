@@ -88,7 +88,9 @@ export class Spool {
     header.writeUInt32LE(samples.length, 4);
     header.writeUInt32LE(crc32(payload), 8);
     let seg = this.segments.at(-1);
-    if (this.fd === undefined || seg === undefined || seg.bytes >= (this.opts.segmentBytes ?? 8 * 1024 * 1024)) {
+    // Caps drop whole segments: keep segments well below the cap so it can bite (1/8 of it).
+    const segmentBytes = this.opts.segmentBytes ?? Math.min(8 * 1024 * 1024, Math.max(64 * 1024, Math.floor(this.opts.maxBytes / 8)));
+    if (this.fd === undefined || seg === undefined || seg.bytes >= segmentBytes) {
       this.closeWriter();
       seg = { seq: this.nextSeq++, bytes: 0, samples: 0 };
       this.segments.push(seg);

@@ -1,4 +1,5 @@
 // The graphite handler against TCP listeners started by the test (real carbon comes with issue 4).
+import dgram from 'node:dgram';
 import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -113,6 +114,29 @@ describe('graphite handler', () => {
     expect(all).toHaveLength(25);
     for (const [i, metric] of all) expect(ring.get(metric).i, metric).toBe(i);
     expect(sinks.filter((s) => s.lines().length > 0).length).toBeGreaterThan(1);
+  });
+
+  it('udp: whole plaintext lines in datagrams of at most 1400 bytes', async () => {
+    const dir = tmpdir();
+    const sock = dgram.createSocket('udp4');
+    const datagrams: string[] = [];
+    sock.on('message', (m) => datagrams.push(m.toString('utf8')));
+    await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+    const port = sock.address().port;
+    try {
+      const r = await runAsync(['once', '--config', cfg(dir, `  graphite: { transport: udp, destinations: ["127.0.0.1:${port}"] }\n`)]);
+      expect(r.status).toBe(0);
+      await new Promise((res) => setTimeout(res, 200));
+      for (const d of datagrams) {
+        expect(d.length).toBeLessThanOrEqual(1400);
+        expect(d.endsWith('\n')).toBe(true);
+      }
+      const lines = datagrams.join('').split('\n').filter(Boolean);
+      expect(lines).toHaveLength(25);
+      expect(lines.every((l) => /^servers\.web01\.\S+ \S+ \d+$/.test(l))).toBe(true);
+    } finally {
+      sock.close();
+    }
   });
 
   it('rejects a destination that is not host:port, naming the key', () => {
