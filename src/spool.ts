@@ -47,6 +47,8 @@ export class Spool {
   private segments: { seq: number; bytes: number; samples: number }[] = [];
   private fd: number | undefined;
   private nextSeq = 1;
+  /** The segment handed out by oldest() and not yet done: being sent, so the caps leave it. */
+  private reading: number | undefined;
   private readonly names = new Map<string, MetricName>();
 
   constructor(
@@ -88,8 +90,8 @@ export class Spool {
     header.writeUInt32LE(samples.length, 4);
     header.writeUInt32LE(crc32(payload), 8);
     let seg = this.segments.at(-1);
-    // Caps drop whole segments: keep segments well below the cap so it can bite (1/8 of it).
-    const segmentBytes = this.opts.segmentBytes ?? Math.min(8 * 1024 * 1024, Math.max(64 * 1024, Math.floor(this.opts.maxBytes / 8)));
+    // Caps drop whole segments: keep segments well below the cap so it can bite (1/8 of it, 16 KiB to 8 MiB).
+    const segmentBytes = this.opts.segmentBytes ?? Math.min(8 * 1024 * 1024, Math.max(16 * 1024, Math.floor(this.opts.maxBytes / 8)));
     if (this.fd === undefined || seg === undefined || seg.bytes >= segmentBytes) {
       this.closeWriter();
       seg = { seq: this.nextSeq++, bytes: 0, samples: 0 };
@@ -113,6 +115,7 @@ export class Spool {
     if (this.segments.length === 1) this.closeWriter(); // never read a segment still being written
     const file = path.join(this.dir, segName(seg.seq));
     const { samples, tornBytes } = this.decode(readFileSync(file));
+    this.reading = seg.seq;
     return { file, samples, tornBytes };
   }
 
@@ -121,23 +124,27 @@ export class Spool {
     const seg = this.segments[0];
     if (!seg || path.join(this.dir, segName(seg.seq)) !== segment.file) return;
     this.segments.shift();
+    this.reading = undefined;
     unlinkSync(segment.file);
   }
 
   /** Drops the oldest segments while the spool is over its size or age cap; reports what went. */
   enforceCaps(now = Date.now()): DropReport[] {
     const out: DropReport[] = [];
-    const drop = (reason: 'size' | 'age') => {
-      const seg = this.segments.shift()!;
-      if (this.segments.length === 0) this.closeWriter();
-      unlinkSync(path.join(this.dir, segName(seg.seq)));
-      out.push({ samples: seg.samples, segments: 1, reason });
+    // The segment being sent is not waiting any more: the caps drop the oldest of the others,
+    // and never the newest (it is being written).
+    const first = () => (this.segments[0] !== undefined && this.segments[0].seq === this.reading ? 1 : 0);
+    const drop = (index: number, reason: 'size' | 'age') => {
+      const [seg] = this.segments.splice(index, 1);
+      if (index === this.segments.length) this.closeWriter();
+      unlinkSync(path.join(this.dir, segName(seg!.seq)));
+      out.push({ samples: seg!.samples, segments: 1, reason });
     };
-    while (this.segments.length > 1 && this.bytes > this.opts.maxBytes) drop('size');
-    while (this.segments.length > 0) {
-      const file = path.join(this.dir, segName(this.segments[0]!.seq));
-      if (now - statSync(file).mtimeMs <= this.opts.maxAge) break;
-      drop('age');
+    while (this.segments.length - first() > 1 && this.bytes > this.opts.maxBytes) drop(first(), 'size');
+    while (this.segments.length > first()) {
+      const seg = this.segments[first()]!;
+      if (now - statSync(path.join(this.dir, segName(seg.seq))).mtimeMs <= this.opts.maxAge) break;
+      drop(first(), 'age');
     }
     return out;
   }
