@@ -3,7 +3,7 @@
 // the samples until it fails. Retry, backoff, batching and ordering are the core's outbox's job.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { defineHandler, duration, formatValue, z, type HandlerContext, type MetricName, type Sample } from '../src/plugin-api.js';
+import { defineHandler, duration, plaintextLine, z, type HandlerContext, type MetricName, type Sample } from '../src/plugin-api.js';
 import { encodePickleMessages, type PickleItem } from './graphite-pickle.js';
 import { ConsistentHashRing } from './graphite-ring.js';
 
@@ -140,7 +140,7 @@ async function sendUdp(batch: readonly Sample[], ctx: HandlerContext<Config, Sta
       await new Promise<void>((resolve, reject) => socket.send(data, dest.port, dest.host, (err) => (err ? reject(err) : resolve())));
     };
     for (const s of batch) {
-      const line = `${ctx.path(s.name)} ${formatValue(s.value, s.precision)} ${Math.floor(s.timestamp / 1000)}\n`;
+      const line = plaintextLine(ctx.path(s.name), s.value, s.precision, s.timestamp);
       if (datagram.length + line.length > 1400) await flush();
       datagram += line;
     }
@@ -211,7 +211,7 @@ export default defineHandler({
       out = '';
       for (let i = 0; i < batch.length; i++) {
         const s = batch[i]!;
-        out += `${ctx.path(s.name)} ${formatValue(s.value, s.precision)} ${Math.floor(s.timestamp / 1000)}\n`;
+        out += plaintextLine(ctx.path(s.name), s.value, s.precision, s.timestamp);
       }
     }
     const state = ctx.state;

@@ -1,5 +1,5 @@
 // stdout: Graphite plaintext lines on standard output, for trying sonde out and for pipelines.
-import { defineHandler, formatValue, z } from '../src/plugin-api.js';
+import { defineHandler, plaintextLine, z } from '../src/plugin-api.js';
 
 export default defineHandler({
   name: 'stdout',
@@ -11,7 +11,7 @@ export default defineHandler({
     let out = '';
     for (const s of batch) {
       if (!Number.isFinite(s.value)) continue;
-      out += `${ctx.path(s.name)} ${formatValue(s.value, s.precision)} ${Math.floor(s.timestamp / 1000)}\n`;
+      out += plaintextLine(ctx.path(s.name), s.value, s.precision, s.timestamp);
     }
     if (out.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {

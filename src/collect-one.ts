@@ -9,7 +9,7 @@ import { pluginLogger, type Logger } from './logger.js';
 import { PathRenderer } from './naming.js';
 import type { AnyCollector, Registry } from './registry.js';
 import { importPluginFile } from './plugin-loader.js';
-import { formatValue } from './value-format.js';
+import { plaintextLine } from './value-format.js';
 import type { GlobalConfig } from './config-schema.js';
 import { resolveHostname } from './hostname.js';
 
@@ -73,7 +73,7 @@ export async function collectOne(plugin: AnyCollector, opts: CollectOptions, log
     for (const n of res.invalid) log.warn(`run ${i + 1}: ${n} is NaN or infinite; skipped`);
     let out = '';
     for (const s of res.samples) {
-      out += `${renderer.render(s.name)} ${formatValue(s.value, s.precision)} ${Math.floor(s.timestamp / 1000)}\n`;
+      out += plaintextLine(renderer.render(s.name), s.value, s.precision, s.timestamp);
     }
     if (res.samples.length === 0 && i === 0) log.info(`run 1 emitted nothing${runner.rates.size > 0 ? ' (rates need a second run)' : ''}`);
     write(out);

@@ -4,11 +4,11 @@
 import { z } from 'zod';
 import type { MetricName, Sample, SampleKind } from './sample.js';
 import { duration, bytes, regex } from './config-types.js';
-import { formatValue } from './value-format.js';
+import { formatValue, plaintextLine } from './value-format.js';
 
 export { z };
 export type { MetricName, Sample, SampleKind };
-export { formatValue } from './value-format.js';
+export { formatValue, plaintextLine } from './value-format.js';
 export { duration, bytes, regex } from './config-types.js';
 
 /** A plugin's config schema: a zod object whose fields all have defaults or are optional. */
@@ -204,6 +204,7 @@ export interface PluginApi {
   readonly bytes: typeof bytes;
   readonly regex: typeof regex;
   readonly formatValue: typeof formatValue;
+  readonly plaintextLine: typeof plaintextLine;
   readonly defineCollector: typeof defineCollector;
   readonly defineParser: typeof defineParser;
   readonly defineHandler: typeof defineHandler;

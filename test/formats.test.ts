@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatDuration, parseBytes, parseDuration } from '../src/duration.js';
-import { formatValue } from '../src/value-format.js';
+import { formatValue, plaintextLine } from '../src/value-format.js';
 
 describe('durations and sizes', () => {
   it('reads the units operators write', () => {
@@ -44,5 +44,12 @@ describe('values on the wire', () => {
     expect(formatValue(0.1, undefined)).toBe('0.1');
     expect(formatValue(1234, undefined)).toBe('1234');
     expect(Number(formatValue(1 / 3, undefined))).toBe(1 / 3);
+  });
+});
+
+describe('Graphite plaintext lines', () => {
+  it('are <path> <value> <unix seconds> and a newline', () => {
+    expect(plaintextLine('servers.h.cpu.total.user', 12.5, 2, 1_795_382_080_999)).toBe('servers.h.cpu.total.user 12.50 1795382080\n');
+    expect(plaintextLine('a.b', 0.1, undefined, 1000)).toBe('a.b 0.1 1\n');
   });
 });
