@@ -259,6 +259,13 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
       spool?: boolean; spool_max_bytes: number; spool_max_age: number;
     } & Record<string, unknown>;
     const batchSize = batch_size ?? plugin.outbox?.batch_size ?? DEFAULT_BATCH_SIZE;
+    if (queue_size < batchSize) {
+      // An outbox must hold at least one batch; say so rather than change the number quietly.
+      const o = raw.originOf([...p, 'queue_size']);
+      warnings.push(
+        `${o.line === undefined ? o.file : `${o.file}:${o.line}`}: handlers.${key}.queue_size (${queue_size}) is smaller than batch_size (${batchSize}); using ${batchSize}. Lower batch_size too if you meant a small queue`,
+      );
+    }
     const base = {
       key,
       group: undefined,

@@ -114,6 +114,16 @@ describe('config files and values', () => {
     expect(config.files).toEqual([p['sonde.yaml'], p['conf.d/05-empty.yml'], p['conf.d/10-early.yaml'], p['conf.d/20-late.yaml']]);
   });
 
+  it('warns, naming file and line, when queue_size is smaller than one batch', async () => {
+    const dir = tmpdir();
+    const p = writeFiles(dir, { 'sonde.yaml': 'handlers:\n  stdout:\n    queue_size: 10\n' });
+    const { config } = await loadConfig(p['sonde.yaml']!, {});
+    expect(config.warnings).toEqual([
+      `${p['sonde.yaml']}:3: handlers.stdout.queue_size (10) is smaller than batch_size (1000); using 1000. Lower batch_size too if you meant a small queue`,
+    ]);
+    expect(config.handlers[0]!.outbox.queueSize).toBe(1000);
+  });
+
   it('reads empty collectors: and handlers: sections as none', async () => {
     const dir = tmpdir();
     const p = writeFiles(dir, { 'sonde.yaml': 'collectors:\nhandlers:\n' });
