@@ -208,6 +208,11 @@ interface ParsedArgs {
 }
 
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+  // `sonde logster` has Logster's own command line (-p, -s, -l mean what they mean there).
+  if (argv[0] === 'logster') {
+    const { logsterMain } = await import('./logster.js');
+    return logsterMain(argv.slice(1), io);
+  }
   // yargs lays out the whole help text whenever it runs a command, for error output we print
   // ourselves; laying it out to the terminal's width is about 20 ms of every `sonde once` from cron,
   // so wrapping is only switched on when the help is what was asked for.
@@ -233,6 +238,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .option('count', { alias: 'n', type: 'number', default: 2, describe: 'How many runs (rates appear from the second)' })
         .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' }),
     )
+    .command('logster', 'Logster\'s command line, for crontab lines: sonde logster [options] PARSER LOGFILE (see "sonde logster --help")', (y) => y)
     .command('info', 'Describe this host (OS, kernel, CPU, memory, disks, network) for an operator', (y) => y)
     .command('check-config', 'Validate the config and its plugins; exit 0 when valid, 78 with file:line: key messages when not', (y) => y)
     .command('list', 'List the collectors, handlers and parsers this sonde has', (y) =>

@@ -5,11 +5,15 @@ import { z } from 'zod';
 import type { MetricName, Sample, SampleKind } from './sample.js';
 import { duration, bytes, regex } from './config-types.js';
 import { formatValue, plaintextLine } from './value-format.js';
+import { pyFloat } from './py-number.js';
+import { mean, percentile, sortNumbers } from './stats.js';
 
 export { z };
 export type { MetricName, Sample, SampleKind };
 export { formatValue, plaintextLine } from './value-format.js';
 export { duration, bytes, regex } from './config-types.js';
+export { pyFloat } from './py-number.js';
+export { mean, percentile, sortNumbers } from './stats.js';
 
 /** A plugin's config schema: a zod object whose fields all have defaults or are optional. */
 export type ConfigSchema = z.ZodObject;
@@ -113,13 +117,31 @@ export interface ParsedMetric {
   readonly kind?: SampleKind;
   /** Logster prints ints and floats differently; true means "print as a float". */
   readonly float?: boolean;
+  /** Logster's units text, passed to gmetric and NSCA (`Total Sent`); empty when absent. */
+  readonly units?: string;
+  /** gmetric's `--type` (Logster's default is `float`). */
+  readonly type?: 'float' | 'int';
 }
 
 export interface ParserInstance {
-  /** Called for each complete line, without its newline. Must not do I/O. */
+  /** Called for each complete line, without its newline (and without a trailing CR). Must not do I/O. */
   parseLine(line: string): void;
-  /** The figures for the lines seen since the parser was created or last reported. */
+  /**
+   * Optional fast path: byte strings of which a line must contain at least one to matter. The core
+   * skips other lines without decoding them; declare it only when such lines can never count.
+   */
+  readonly needles?: readonly string[];
+  /** Optional fast path: called instead of parseLine with the line's bytes `buf[start, end)`. */
+  parseBytes?(buf: Buffer, start: number, end: number): void;
+  /** The figures for the lines seen since the parser was created or last reported; resets them. */
   report(durationSeconds: number): ParsedMetric[];
+}
+
+/** A Logster-style flag of `--parser-options "-l WARN,ERROR"`, mapped onto a schema key. */
+export interface ParserFlag {
+  readonly long: string;
+  readonly short?: string;
+  readonly key: string;
 }
 
 export interface ParserDefinition<S extends ConfigSchema = ConfigSchema> {
@@ -129,6 +151,8 @@ export interface ParserDefinition<S extends ConfigSchema = ConfigSchema> {
   readonly aliases: readonly string[];
   readonly description: string;
   readonly schema: S;
+  /** Flags accepted in `sonde logster --parser-options`; each sets a key of the schema. */
+  readonly flags?: readonly ParserFlag[];
   create(options: z.output<S>): ParserInstance;
 }
 
@@ -205,6 +229,12 @@ export interface PluginApi {
   readonly regex: typeof regex;
   readonly formatValue: typeof formatValue;
   readonly plaintextLine: typeof plaintextLine;
+  /** Python's float(text), for parsers that must accept what Logster accepted. */
+  readonly pyFloat: typeof pyFloat;
+  readonly mean: typeof mean;
+  /** Logster's percentile (linear interpolation at p/100 × (n−1)) of values sorted ascending. */
+  readonly percentile: typeof percentile;
+  readonly sortNumbers: typeof sortNumbers;
   readonly defineCollector: typeof defineCollector;
   readonly defineParser: typeof defineParser;
   readonly defineHandler: typeof defineHandler;

@@ -2,11 +2,11 @@
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { bytes, defineCollector, defineHandler, defineParser, duration, formatValue, plaintextLine, regex, z, type PluginApi, type PluginDefinition } from './plugin-api.js';
+import { bytes, defineCollector, defineHandler, defineParser, duration, formatValue, mean, percentile, plaintextLine, pyFloat, regex, sortNumbers, z, type PluginApi, type PluginDefinition } from './plugin-api.js';
 import type { Registry } from './registry.js';
 import { VERSION } from './version.js';
 
-export const pluginApi: PluginApi = Object.freeze({ z, duration, bytes, regex, formatValue, plaintextLine, defineCollector, defineHandler, defineParser, version: VERSION });
+export const pluginApi: PluginApi = Object.freeze({ z, duration, bytes, regex, formatValue, plaintextLine, pyFloat, mean, percentile, sortNumbers, defineCollector, defineHandler, defineParser, version: VERSION });
 
 export interface LoadReport {
   readonly loaded: { file: string; kind: string; name: string }[];

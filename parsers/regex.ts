@@ -1,0 +1,106 @@
+// Figures from any log with no code: patterns with named captures, configured in YAML.
+import { defineParser, mean, percentile, pyFloat, regex, sortNumbers, z, type ParsedMetric } from '../src/plugin-api.js';
+
+const valueRef = z.strictObject({
+  name: z.string().min(1).describe('Metric name; `{capture}` is replaced by that capture'),
+  value: z.string().min(1).describe('The named capture holding the number'),
+});
+
+const pattern = z.strictObject({
+  match: regex().describe('A JavaScript regular expression with named captures, e.g. `status=(?<status>\\d{3}) time=(?<ms>\\d+)`'),
+  contains: z.string().min(1).optional().describe('Text every matching line contains; lines without it are skipped before the regex runs (speed)'),
+  counter: z.string().min(1).optional().describe('Counts matching lines per interval under this name (`{capture}` allowed)'),
+  sum: valueRef.optional().describe('Sums a capture per interval'),
+  gauge: valueRef.optional().describe('Reports the last value of a capture'),
+  timer: valueRef
+    .extend({ percentiles: z.array(z.number().min(0).max(100)).default([50, 90, 99]).describe('Percentiles to report') })
+    .optional()
+    .describe('Summarises a capture per interval: count, min, max, mean, median and percentiles (`<name>.90th_percentile`)'),
+});
+
+type Pattern = z.output<typeof pattern>;
+
+const PLACEHOLDER = /\{(\w+)\}/g;
+
+/** Fills `{capture}` in a name; a capture's dots become `_` so a value never adds path segments. */
+function fill(template: string, groups: Record<string, string | undefined> | undefined): string {
+  if (!template.includes('{')) return template;
+  return template.replace(PLACEHOLDER, (_, k: string) => (groups?.[k] ?? 'unknown').replaceAll('.', '_') || 'empty');
+}
+
+export default defineParser({
+  name: 'regex',
+  aliases: [],
+  description: 'Any log, configured without code: each pattern\'s named captures become counters, sums, gauges or timer summaries',
+  schema: z.strictObject({
+    patterns: z.array(pattern).min(1).describe('Patterns tried on every line; every pattern that matches counts'),
+  }),
+  create(options) {
+    const patterns = (options.patterns as Pattern[]).map((p) => ({ ...p, re: new RegExp(p.match) }));
+    const counters = new Map<string, number>();
+    const sums = new Map<string, number>();
+    const gauges = new Map<string, number>();
+    const timers = new Map<string, { values: number[]; pcts: readonly number[] }>();
+    const num = (groups: Record<string, string | undefined> | undefined, key: string) => {
+      const raw = groups?.[key];
+      return raw === undefined ? undefined : pyFloat(raw);
+    };
+    const needles = patterns.every((p) => p.contains !== undefined) ? patterns.map((p) => p.contains!) : undefined;
+    return {
+      needles,
+      parseLine(line: string) {
+        for (const p of patterns) {
+          if (p.contains !== undefined && !line.includes(p.contains)) continue;
+          const m = p.re.exec(line);
+          if (m === null) continue;
+          const g = m.groups;
+          if (p.counter !== undefined) {
+            const k = fill(p.counter, g);
+            counters.set(k, (counters.get(k) ?? 0) + 1);
+          }
+          if (p.sum !== undefined) {
+            const v = num(g, p.sum.value);
+            if (v !== undefined) {
+              const k = fill(p.sum.name, g);
+              sums.set(k, (sums.get(k) ?? 0) + v);
+            }
+          }
+          if (p.gauge !== undefined) {
+            const v = num(g, p.gauge.value);
+            if (v !== undefined) gauges.set(fill(p.gauge.name, g), v);
+          }
+          if (p.timer !== undefined) {
+            const v = num(g, p.timer.value);
+            if (v !== undefined) {
+              const k = fill(p.timer.name, g);
+              let t = timers.get(k);
+              if (t === undefined) timers.set(k, (t = { values: [], pcts: p.timer.percentiles }));
+              t.values.push(v);
+            }
+          }
+        }
+      },
+      report(): ParsedMetric[] {
+        const out: ParsedMetric[] = [];
+        for (const [name, n] of counters) out.push({ name, value: n });
+        for (const [name, v] of sums) out.push({ name, value: v, float: !Number.isInteger(v) });
+        for (const [name, v] of gauges) out.push({ name, value: v, float: !Number.isInteger(v) });
+        for (const [name, { values, pcts }] of timers) {
+          const avg = mean(values)!;
+          const sorted = sortNumbers(values);
+          out.push({ name: `${name}.count`, value: sorted.length });
+          out.push({ name: `${name}.min`, value: sorted[0]!, float: true });
+          out.push({ name: `${name}.max`, value: sorted[sorted.length - 1]!, float: true });
+          out.push({ name: `${name}.mean`, value: avg, float: true });
+          out.push({ name: `${name}.median`, value: percentile(sorted, 50)!, float: true });
+          for (const p of pcts) out.push({ name: `${name}.${p}th_percentile`, value: percentile(sorted, p)!, float: true });
+        }
+        // Counters of names seen before report 0 when quiet, so a graph shows a zero, not a gap.
+        for (const k of counters.keys()) counters.set(k, 0);
+        sums.clear();
+        timers.clear();
+        return out;
+      },
+    };
+  },
+});

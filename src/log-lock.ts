@@ -1,0 +1,95 @@
+// One run per log: a lock file holding the owner's pid. A lock whose process is gone is taken over
+// (Logster obeys it forever); a second live run is refused.
+import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+
+export class LockHeld extends Error {}
+
+/** Whether pid is a live process that started no later than the lock file was written. */
+function ownerAlive(pid: number, lockMtimeMs: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  // A reused pid: a process that started after the lock was written cannot be its owner.
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const startTicks = Number(fields[19]);
+    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    const startedMs = Date.now() - (uptime - startTicks / 100) * 1000;
+    if (startedMs > lockMtimeMs + 2000) return false;
+  } catch {
+    /* no /proc: trust the pid */
+  }
+  return true;
+}
+
+function tryCreate(file: string): boolean {
+  try {
+    const fd = openSync(file, 'wx', 0o644);
+    writeSync(fd, String(process.pid));
+    closeSync(fd);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+}
+
+/**
+ * Takes the lock or throws LockHeld naming the holder. Returns a release function. A stale lock is
+ * replaced under a short-lived takeover lock, so two runs that both find it stale cannot both win.
+ */
+export function takeLock(file: string): () => void {
+  const release = () => {
+    try {
+      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+    } catch {
+      /* already gone */
+    }
+  };
+  if (tryCreate(file)) return release;
+  const takeover = `${file}.takeover`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    let text = '';
+    let mtime = 0;
+    try {
+      text = readFileSync(file, 'utf8').trim();
+      mtime = statSync(file).mtimeMs;
+    } catch {
+      if (tryCreate(file)) return release;
+      continue;
+    }
+    const pid = Number(text);
+    // An empty lock may be one being written this instant; only an old one is stale.
+    const stale = /^\d+$/.test(text) ? pid !== process.pid && !ownerAlive(pid, mtime) : Date.now() - mtime > 10_000;
+    if (!stale) throw new LockHeld(`another run holds the lock ${file} (pid ${text || 'unknown'})`);
+    try {
+      if (Date.now() - statSync(takeover).mtimeMs > 60_000) unlinkSync(takeover);
+    } catch {
+      /* no takeover in progress */
+    }
+    if (!tryCreate(takeover)) throw new LockHeld(`another run is taking over the stale lock ${file}`);
+    try {
+      // Still the same stale lock? Then it is ours to replace.
+      let again = '';
+      try {
+        again = readFileSync(file, 'utf8').trim();
+      } catch {
+        /* removed meanwhile */
+      }
+      if (again === text) {
+        try {
+          unlinkSync(file);
+        } catch {
+          /* removed meanwhile */
+        }
+      }
+      if (tryCreate(file)) return release;
+    } finally {
+      unlinkSync(takeover);
+    }
+  }
+  throw new LockHeld(`could not take the lock ${file}`);
+}
