@@ -11,9 +11,36 @@ const BOUNCED = 3;
 function statusAt(buf: Buffer, at: number, end: number): number {
   const c = buf[at];
   if (c === 0x73 && at + 4 <= end && buf[at + 1] === 0x65 && buf[at + 2] === 0x6e && buf[at + 3] === 0x74) return SENT; // sent
-  if (c === 0x64 && at + 8 <= end && buf.toString('latin1', at, at + 8) === 'deferred') return DEFERRED;
-  if (c === 0x62 && at + 7 <= end && buf.toString('latin1', at, at + 7) === 'bounced') return BOUNCED;
+  if (c === 0x64 && at + 8 <= end && buf.compare(DEFERRED_W, 0, 8, at, at + 8) === 0) return DEFERRED;
+  if (c === 0x62 && at + 7 <= end && buf.compare(BOUNCED_W, 0, 7, at, at + 7) === 0) return BOUNCED;
   return 0;
+}
+
+// Exact powers of ten, written as literals (each is exactly representable up to 1e22).
+const POW10 = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+const DEFERRED_W = Buffer.from('deferred');
+const BOUNCED_W = Buffer.from('bounced');
+
+/**
+ * The delay as Python's float() reads it. Plain decimals (`2.49`) are read here without making a
+ * string: digits / 10^k is correctly rounded while both are exact, as strtod's result is.
+ */
+function delayValue(buf: Buffer, from: number, to: number): number | undefined {
+  let m = 0;
+  let k = 0;
+  let dot = false;
+  let digits = 0;
+  for (let p = from; p < to; p++) {
+    const c = buf[p]!;
+    if (c >= 0x30 && c <= 0x39) {
+      m = m * 10 + (c - 0x30);
+      digits++;
+      if (dot) k++;
+    } else if (c === 0x2e && !dot) dot = true;
+    else return pyFloat(buf.toString('latin1', from, to));
+  }
+  if (digits === 0 || digits > 15 || k > 22) return pyFloat(buf.toString('latin1', from, to));
+  return k === 0 ? m : m / POW10[k]!;
 }
 
 export default defineParser({
@@ -46,7 +73,7 @@ export default defineParser({
         const comma = buf.indexOf(0x2c, v);
         if (comma > v && comma < j) {
           if (status === SENT) {
-            const d = pyFloat(buf.toString('latin1', v, comma));
+            const d = delayValue(buf, v, comma);
             if (d === undefined) return; // Logster's float() raises: the line does not count
             totalDelay += d;
             sent++;

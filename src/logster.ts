@@ -83,7 +83,6 @@ interface ResolvedParser {
 }
 
 async function resolveParser(name: string): Promise<ResolvedParser> {
-  const { buildRegistry } = await import('./plugins.js');
   if (/\.m?js$/.test(name)) {
     const { importPluginFile } = await import('./plugin-loader.js');
     let defs;
@@ -96,7 +95,11 @@ async function resolveParser(name: string): Promise<ResolvedParser> {
     if (!def) throw new LogsterUsageError(`${name} defines no parser (use defineParser)`);
     return { def, dotted: def.name };
   }
-  const { registry } = await buildRegistry([]);
+  // Only the parsers: building the whole registry would also build every collector's schema.
+  const { builtinParsers } = await import('../parsers/index.js');
+  const { Registry } = await import('./registry.js');
+  const registry = new Registry();
+  for (const p of builtinParsers) registry.add(p, 'built-in');
   let key = name;
   if (name.includes('.')) {
     // logster.parsers.PostfixLogster.PostfixLogster is the built-in PostfixLogster.
