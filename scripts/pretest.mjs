@@ -10,6 +10,10 @@ export const TEST_PACKAGES = [
   // carbon-cache for the end-to-end tests, whisper-fetch to read what it stored.
   { name: 'graphite-carbon', proves: '/usr/bin/carbon-cache' },
   { name: 'python3-whisper', proves: '/usr/bin/whisper-fetch' },
+  // logtail2, whose state files sonde logster continues (and the reverse).
+  { name: 'logtail', proves: '/usr/sbin/logtail2' },
+  // python3 computes the expected Python str() of numbers (Logster's output format).
+  { name: 'python3', proves: '/usr/bin/python3' },
 ];
 
 if (!ensureDebs(TEST_PACKAGES, 'pretest')) process.exit(1);
