@@ -35,13 +35,41 @@ export class LogsterUsageError extends Error {}
 
 export const LOGSTER_USAGE = 'Usage: sonde logster [options] PARSER LOGFILE';
 
+// Options that take a value, with their short forms: optparse gives them the next word whatever it
+// looks like (`--parser-options "-l WARN"`), and reads `-pVALUE` as `-p VALUE`.
+const VALUE_OPTIONS: Record<string, string> = {
+  '-t': '--tailer', '-p': '--metric-prefix', '-x': '--metric-suffix', '-s': '--state-dir', '-l': '--log-dir', '-o': '--output', '-c': '--config',
+};
+const VALUE_LONG = new Set([
+  ...Object.values(VALUE_OPTIONS), '--locker', '--logtail', '--parser-options', '--log-conf', '--stdout-separator', '--graphite-host',
+  '--graphite-protocol', '--statsd-host', '--gmetric-options', '--nsca-host', '--nsca-service-hostname', '--aws-key', '--aws-secret-key', '--max-line-bytes',
+]);
+
+/** Rewrites value options as `--long=value`, so a value starting with "-" stays a value. */
+export function normalizeArgs(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const w = argv[i]!;
+    if (w === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const long = VALUE_OPTIONS[w.slice(0, 2)] !== undefined && !w.startsWith('--') ? VALUE_OPTIONS[w.slice(0, 2)]! : VALUE_LONG.has(w) ? w : undefined;
+    if (long === undefined) out.push(w);
+    else if (!w.startsWith('--') && w.length > 2) out.push(`${long}=${w.slice(2)}`);
+    else if (i + 1 < argv.length) out.push(`${long}=${argv[++i]}`);
+    else out.push(w);
+  }
+  return out;
+}
+
 /** Parses Logster's command line; throws LogsterUsageError (exit 2) with the problem named. */
 export async function parseLogsterArgs(argv: readonly string[]): Promise<LogsterArgs | { help: string }> {
   const wantsHelp = argv.some((a) => a === '--help' || a === '-h');
   // Every option that takes a value takes exactly the next word, even one that starts with "-"
   // (`--parser-options "-l WARN"`), as Python's optparse does.
   const str = (describe: string, extra: object = {}) => ({ type: 'string' as const, nargs: 1, requiresArg: true, describe, ...extra });
-  const p = yargs([...argv])
+  const p = yargs(normalizeArgs(argv))
     .scriptName('sonde logster')
     .usage(`${LOGSTER_USAGE}\n\nReads the lines added to LOGFILE since the last run, applies PARSER (a built-in such as PostfixLogster, or a .js/.mjs parser plugin) and sends the figures. A drop-in replacement for a Logster crontab line: same options, state files and output.`)
     .parserConfiguration({ 'camel-case-expansion': true, 'duplicate-arguments-array': true, 'strip-aliased': true, 'boolean-negation': false })

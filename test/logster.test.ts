@@ -1,0 +1,286 @@
+// `sonde logster` as cron runs it: the built bundle, real files, logtail2 and carbon-cache.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { appendFileSync, copyFileSync, existsSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startCarbon, freePort, type Carbon } from './helpers/carbon.js';
+import { sonde } from './helpers/sonde.js';
+import { tmpdir } from './helpers/tmp.js';
+
+const sentLine = (i: number) => `Nov 22 10:00:00 mx1 postfix/smtp[1]: Q${i}: to=<u${i}@x.org>, relay=x[192.0.2.1]:25, delay=${i % 7}, delays=0/0/0/0, dsn=2.0.0, status=sent (250 ok)\n`;
+const lines = (from: number, n: number) => Array.from({ length: n }, (_, k) => sentLine(from + k)).join('');
+
+function setup() {
+  const dir = tmpdir();
+  const log = path.join(dir, 'mail.log');
+  const state = path.join(dir, 'state');
+  const stateFile = path.join(state, `logtail-logster.parsers.PostfixLogster.PostfixLogster${log.split('/').join('-')}.state`);
+  const run = (...extra: string[]) => sonde(['logster', '-s', state, '-l', path.join(dir, 'logs'), ...extra, 'PostfixLogster', log]);
+  /** Runs with -o stdout and returns numSent (throws on a failed run). */
+  const sent = (...extra: string[]): number => {
+    const r = run('-o', 'stdout', ...extra);
+    if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
+    return Number(/ numSent (\d+)/.exec(r.stdout)?.[1] ?? 0);
+  };
+  const age = (s: number) => {
+    const t = Date.now() / 1000 - s;
+    utimesSync(stateFile, t, t);
+  };
+  return { dir, log, state, stateFile, run, sent, age };
+}
+
+describe('sonde logster', () => {
+  it('first run records the end of the log and prints nothing; the next run reports only new lines with one timestamp', () => {
+    const t = setup();
+    writeFileSync(t.log, lines(0, 5));
+    const first = t.run('-o', 'stdout');
+    expect([first.status, first.stdout]).toEqual([0, '']);
+    const size = statSync(t.log).size;
+    expect(readFileSync(t.stateFile, 'utf8').split('\n').slice(0, 2)).toEqual([String(statSync(t.log).ino), String(size)]);
+    appendFileSync(t.log, readFileSync(path.resolve(import.meta.dirname, 'fixtures/logs/postfix/worked/input.log')));
+    t.age(60);
+    const before = Math.floor(Date.now() / 1000);
+    const r = t.run('-o', 'stdout', '-p', 'servers.mx1.postfix');
+    expect(r.status).toBe(0);
+    const out = r.stdout.trim().split('\n').map((l) => l.split(' '));
+    const ts = new Set(out.map((w) => Number(w[0])));
+    expect(ts.size).toBe(1);
+    expect([...ts][0]).toBeGreaterThanOrEqual(before);
+    // COMPAT.md's worked example, prefixed with the stdout separator.
+    expect(out.map((w) => `${w[1]} ${w[2]}`).join('\n')).toBe(
+      readFileSync(path.resolve(import.meta.dirname, 'fixtures/logs/postfix/worked/expected-60.txt'), 'utf8').trim().split('\n').map((l) => `servers.mx1.postfix_${l}`).join('\n'),
+    );
+    // The state's mtime is the run's start second (Logster's duration rule).
+    expect(Math.floor(statSync(t.stateFile).mtimeMs / 1000)).toBe([...ts][0]);
+  });
+
+  it('--from-start parses the whole log on a first run', () => {
+    const t = setup();
+    writeFileSync(t.log, lines(0, 40));
+    expect(t.sent('--from-start')).toBe(40);
+  });
+
+  it('continues from a state file written by logtail2, and logtail2 continues from ours', () => {
+    const t = setup();
+    writeFileSync(t.log, lines(0, 10));
+    execFileSync('mkdir', ['-p', t.state]);
+    execFileSync('/usr/sbin/logtail2', ['-f', t.log, '-o', t.stateFile]);
+    appendFileSync(t.log, lines(10, 7));
+    t.age(60);
+    expect(t.sent()).toBe(7);
+    appendFileSync(t.log, lines(17, 3));
+    const tail = execFileSync('/usr/sbin/logtail2', ['-f', t.log, '-o', t.stateFile], { encoding: 'utf8' });
+    expect(tail).toBe(lines(17, 3));
+    appendFileSync(t.log, lines(20, 2));
+    t.age(60);
+    expect(t.sent()).toBe(2);
+  });
+
+  it('--dry-run prints what would be sent and keeps the position', () => {
+    const t = setup();
+    writeFileSync(t.log, '');
+    t.sent();
+    appendFileSync(t.log, lines(0, 4));
+    t.age(60);
+    const r = t.run('-o', 'graphite', '--graphite-host', '127.0.0.1:9', '-d');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^127\.0\.0\.1:9 numSent 4 \d+$/m);
+    expect(t.sent()).toBe(4);
+  });
+
+  describe('with carbon-cache', () => {
+    let carbon: Carbon | undefined;
+    afterAll(async () => carbon?.stop());
+
+    it('graphite down: exit 1 and the position kept; the next run with carbon up sends every line', async () => {
+      const t = setup();
+      const port = await freePort();
+      writeFileSync(t.log, '');
+      t.sent();
+      appendFileSync(t.log, lines(0, 12));
+      t.age(60);
+      const down = t.run('-o', 'graphite', '--graphite-host', `127.0.0.1:${port}`, '-p', 'pf');
+      expect(down.status).toBe(1);
+      expect(down.stderr).toMatch(/did not accept|ECONNREFUSED/);
+      appendFileSync(t.log, lines(12, 3));
+      carbon = await startCarbon(t.dir, { plaintextPort: port, picklePort: await freePort() });
+      const up = t.run('-o', 'graphite', '--graphite-host', `127.0.0.1:${port}`, '-p', 'pf');
+      expect(up.status).toBe(0);
+      const now = Math.floor(Date.now() / 1000);
+      let got = new Map<number, number>();
+      for (let i = 0; i < 100 && got.size === 0; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        try {
+          got = carbon.fetch('pf.numSent', now - 30, now + 5);
+        } catch {
+          /* not created yet */
+        }
+      }
+      expect([...got.values()]).toEqual([15]);
+    }, 60_000);
+  });
+
+  it('a lock held by a live process makes the run exit 1 without parsing; a dead owner\'s lock is taken over', () => {
+    const t = setup();
+    writeFileSync(t.log, '');
+    t.sent();
+    appendFileSync(t.log, lines(0, 3));
+    t.age(60);
+    const lock = t.stateFile.replace(/\.state$/, '.lock');
+    writeFileSync(lock, String(process.pid));
+    const held = t.run('-o', 'stdout');
+    expect([held.status, held.stdout]).toEqual([1, '']);
+    expect(held.stderr).toContain('holds the lock');
+    const dead = spawnSync('true').pid!;
+    writeFileSync(lock, String(dead));
+    expect(t.sent()).toBe(3);
+    expect(existsSync(lock)).toBe(false);
+  });
+
+  it('a damaged state file is warned about and treated as a first run', () => {
+    const t = setup();
+    writeFileSync(t.log, lines(0, 3));
+    t.sent();
+    writeFileSync(t.stateFile, 'garbage\n');
+    const r = t.run('-o', 'stdout');
+    expect([r.status, r.stdout]).toEqual([0, '']);
+    expect(r.stderr).toContain('damaged');
+    appendFileSync(t.log, lines(3, 2));
+    t.age(60);
+    expect(t.sent()).toBe(2);
+  });
+
+  it('a missing log file: a clear message, exit 1, the state kept', () => {
+    const t = setup();
+    writeFileSync(t.log, lines(0, 3));
+    t.sent();
+    const before = readFileSync(t.stateFile, 'utf8');
+    unlinkSync(t.log);
+    const r = t.run('-o', 'stdout');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`cannot read the log file ${t.log}`);
+    expect(readFileSync(t.stateFile, 'utf8')).toBe(before);
+  });
+
+  it('a 20 MiB line without a newline and binary garbage are skipped and counted; the lines around them count', () => {
+    const t = setup();
+    writeFileSync(t.log, '');
+    t.sent();
+    appendFileSync(t.log, lines(0, 2) + Buffer.alloc(20 * 1024 * 1024, 0x61).toString());
+    t.age(60);
+    const mid = t.run('-o', 'stdout');
+    expect(mid.status).toBe(0);
+    expect(/numSent (\d+)/.exec(mid.stdout)![1]).toBe('2');
+    expect(mid.stderr).toContain('1 lines longer than');
+    appendFileSync(t.log, Buffer.concat([Buffer.from('aaa\n\x00\xff\xfe\x01garbage status=sent\n'), Buffer.from(lines(2, 3))]));
+    t.age(60);
+    expect(t.sent()).toBe(3);
+  });
+
+  it('bad command lines exit 2 naming the problem; cloudwatch says what to use instead', () => {
+    const t = setup();
+    writeFileSync(t.log, '');
+    expect(t.run().status).toBe(2);
+    const cw = t.run('-o', 'cloudwatch');
+    expect(cw.status).toBe(2);
+    expect(cw.stderr).toContain('not supported');
+    const g = t.run('-o', 'graphite');
+    expect([g.status, g.stderr.includes('--graphite-host')]).toEqual([2, true]);
+    const bad = t.run('-o', 'stdout', '--parser-options', '-z 1');
+    expect([bad.status, bad.stderr.includes('-z')]).toEqual([2, true]);
+  });
+});
+
+describe('sonde logster across rotations (every line written is counted once)', () => {
+  /** Runs once per step; returns the total numSent over all runs. */
+  function scenario(steps: ((t: ReturnType<typeof setup>, next: () => string) => void)[]): { written: number; counted: number } {
+    const t = setup();
+    let n = 0;
+    const next = () => lines(n++, 1);
+    writeFileSync(t.log, '');
+    t.sent();
+    let counted = 0;
+    for (const step of steps) {
+      step(t, next);
+      t.age(60);
+      counted += t.sent();
+    }
+    return { written: n, counted };
+  }
+  const write = (file: string, next: () => string, k: number) => {
+    for (let i = 0; i < k; i++) appendFileSync(file, next());
+  };
+
+  it('rename and create, with the writer still appending to the old file for a while (logrotate create)', () => {
+    const r = scenario([
+      (t, next) => write(t.log, next, 5),
+      (t, next) => {
+        write(t.log, next, 3);
+        renameSync(t.log, `${t.log}.1`);
+        writeFileSync(t.log, '');
+        write(`${t.log}.1`, next, 2); // late writer, old descriptor
+        write(t.log, next, 4);
+      },
+      (t, next) => {
+        write(`${t.log}.1`, next, 2); // still late
+        write(t.log, next, 1);
+      },
+      (t, next) => write(t.log, next, 3),
+    ]);
+    expect(r.counted).toBe(r.written);
+  });
+
+  it('copytruncate', () => {
+    const r = scenario([
+      (t, next) => write(t.log, next, 5),
+      (t, next) => {
+        write(t.log, next, 4);
+        copyFileSync(t.log, `${t.log}.1`);
+        truncateSync(t.log, 0);
+        write(t.log, next, 6); // grows past the old offset: only the fingerprint tells
+      },
+      (t, next) => write(t.log, next, 2),
+    ]);
+    expect(r.counted).toBe(r.written);
+  });
+
+  it('rotate and compress at once, with dateext names', () => {
+    const r = scenario([
+      (t, next) => write(t.log, next, 5),
+      (t, next) => {
+        write(t.log, next, 4);
+        writeFileSync(`${t.log}-20261122.gz`, gzipSync(readFileSync(t.log)));
+        unlinkSync(t.log);
+        writeFileSync(t.log, '');
+        write(t.log, next, 3);
+      },
+      (t, next) => write(t.log, next, 1),
+    ]);
+    expect(r.counted).toBe(r.written);
+  });
+
+  it('dateext rename without compression', () => {
+    const r = scenario([
+      (t, next) => write(t.log, next, 2),
+      (t, next) => {
+        write(t.log, next, 2);
+        renameSync(t.log, `${t.log}-20261122`);
+        write(t.log, next, 2);
+      },
+    ]);
+    expect(r.counted).toBe(r.written);
+  });
+
+  it('deletion and recreation', () => {
+    const r = scenario([
+      (t, next) => write(t.log, next, 3),
+      (t, next) => {
+        unlinkSync(t.log);
+        write(t.log, next, 5);
+      },
+      (t, next) => write(t.log, next, 1),
+    ]);
+    expect(r.counted).toBe(r.written);
+  });
+});
