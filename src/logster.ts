@@ -237,7 +237,7 @@ async function makeOutput(name: string, a: LogsterArgs, io: Io): Promise<Logster
   if (['stdout', 'graphite', 'statsd', 'ganglia', 'nsca'].includes(name)) return createOutput(name, a, (s) => io.out(s));
   if (!a.config) throw new LogsterUsageError(`unknown output ${name}: use stdout, graphite, statsd, ganglia or nsca, or name a handler of a sonde config with --config FILE`);
   const { configHandlerOutput } = await import('./logster-handler-output.js');
-  return configHandlerOutput(name, a, (s) => io.out(s));
+  return configHandlerOutput(name, a);
 }
 
 async function runLocked(a: LogsterArgs, parser: ParserInstance, stateFile: string, outputs: LogsterOutput[], startSec: number, log: RunLog): Promise<number> {
