@@ -216,7 +216,9 @@ export default defineHandler({
     }
     const state = ctx.state;
     if (state.resendPending && state.recent.length > 0) {
-      const cutoff = Date.now() - ctx.config.resend_window;
+      // The window ends at the last write before the break, not now: after a long outage "the last
+      // 10 s" from now would be empty, and the writes carbon may have dropped are older than that.
+      const cutoff = state.recent[state.recent.length - 1]!.at - ctx.config.resend_window;
       const again = state.recent.filter((r) => r.at >= cutoff).map((r) => r.data);
       if (again.length > 0) {
         await write(ctx, conn, again.length === 1 ? again[0]! : typeof again[0] === 'string' ? (again as string[]).join('') : Buffer.concat(again as Buffer[]));
