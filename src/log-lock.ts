@@ -1,29 +1,9 @@
 // One run per log: a lock file holding the owner's pid. A lock whose process is gone is taken over
 // (Logster obeys it forever); a second live run is refused.
 import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { processAlive } from './process-alive.js';
 
 export class LockHeld extends Error {}
-
-/** Whether pid is a live process that started no later than the lock file was written. */
-function ownerAlive(pid: number, lockMtimeMs: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EPERM') return false;
-  }
-  // A reused pid: a process that started after the lock was written cannot be its owner.
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const startTicks = Number(fields[19]);
-    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
-    const startedMs = Date.now() - (uptime - startTicks / 100) * 1000;
-    if (startedMs > lockMtimeMs + 2000) return false;
-  } catch {
-    /* no /proc: trust the pid */
-  }
-  return true;
-}
 
 function tryCreate(file: string): boolean {
   try {
@@ -63,7 +43,7 @@ export function takeLock(file: string): () => void {
     }
     const pid = Number(text);
     // An empty lock may be one being written this instant; only an old one is stale.
-    const stale = /^\d+$/.test(text) ? pid !== process.pid && !ownerAlive(pid, mtime) : Date.now() - mtime > 10_000;
+    const stale = /^\d+$/.test(text) ? pid !== process.pid && !processAlive(pid, mtime) : Date.now() - mtime > 10_000;
     if (!stale) throw new LockHeld(`another run holds the lock ${file} (pid ${text || 'unknown'})`);
     try {
       if (Date.now() - statSync(takeover).mtimeMs > 60_000) unlinkSync(takeover);
