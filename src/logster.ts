@@ -8,7 +8,7 @@ import { LockHeld, takeLock } from './log-lock.js';
 import { readState, StateFileError, writeState, type LogState } from './log-state.js';
 import { LOGSTER_USAGE, LogsterUsageError, parseLogsterArgs, splitParserOptions, type LogsterArgs } from './logster-args.js';
 import { createOutput, outputProblem, type LogsterOutput } from './logster-outputs.js';
-import type { ParsedMetric, ParserDefinition, ParserInstance } from './plugin-api.js';
+import type { ParsedMetric, ParserDefinition, ParserInstance, z } from './plugin-api.js';
 
 export const EXIT_LOGSTER_USAGE = 2;
 
@@ -143,12 +143,17 @@ function parserOptions(def: ParserDefinition, text: string | undefined): Record<
   return out;
 }
 
-function parserHelp(def: ParserDefinition): string {
+async function parserHelp(def: ParserDefinition): Promise<string> {
   let s = `${def.name} (${def.aliases.join(', ') || 'no Logster name'}): ${def.description}\n`;
   if (!def.flags?.length) return `${s}It takes no --parser-options.\n`;
-  const shape = (def.schema as unknown as { shape?: Record<string, { description?: string }> }).shape ?? {};
+  // The same option descriptions `sonde list` and the README show, from the parser's schema.
+  const { optionDocs } = await import('./plugin-docs.js');
+  const docs = new Map(optionDocs((def.schema as unknown as { shape: Record<string, z.ZodType> }).shape).map((d) => [d.key, d]));
   s += 'Options (pass them with --parser-options "..."):\n';
-  for (const f of def.flags) s += `  ${[f.short, f.long].filter(Boolean).join(', ')} VALUE  ${shape[f.key]?.description ?? ''}\n`;
+  for (const f of def.flags) {
+    const d = docs.get(f.key);
+    s += `  ${[f.short, f.long].filter(Boolean).join(', ')} VALUE  ${d?.help ?? ''}${d?.default ? ` (default ${d.default})` : ''}\n`;
+  }
   return s;
 }
 
@@ -167,7 +172,7 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
     a = parsed;
     resolved = await resolveParser(a.parser);
     if (a.parserHelp) {
-      io.out(parserHelp(resolved.def));
+      io.out(await parserHelp(resolved.def));
       return 0;
     }
     for (const o of a.outputs) {
