@@ -2,8 +2,8 @@
 import { defineParser, mean, percentile, pyFloat, sortNumbers, z, type ParsedMetric } from '../src/plugin-api.js';
 
 // Logster's patterns. Its lines still end in "\n", which satisfies the `[^0-9.]` after a count's
-// value at the end of a line; here lines come without it, so one is put back for the count match.
-const COUNT = /^.*METRIC_COUNT\smetric=(\S+)\s+value=([0-9.]+)[^0-9.]/;
+// value at the end of a line; here lines come without it, so the end of the line does the same.
+const COUNT = /^.*METRIC_COUNT\smetric=(\S+)\s+value=([0-9.]+)(?:[^0-9.]|$)/;
 const TIME = /^.*METRIC_TIME\smetric=(\S+)\s+value=([0-9.]+)\s*([^\s$]*)/;
 
 export default defineParser({
@@ -26,7 +26,7 @@ export default defineParser({
     return {
       needles: ['METRIC_'],
       parseLine(line: string) {
-        const c = COUNT.exec(`${line}\n`);
+        const c = COUNT.exec(line);
         if (c !== null) {
           const v = pyFloat(c[2]!);
           if (v !== undefined) counts.set(c[1]!, (counts.get(c[1]!) ?? 0) + v);

@@ -1,8 +1,7 @@
 // Finds the file a log was rotated to: by inode among the usual rotated names, or by the
 // fingerprint of the bytes already read (a copytruncate copy, or a file compressed at once).
 import { closeSync, createReadStream, fstatSync, openSync, readdirSync, readSync, statSync } from 'node:fs';
-import { createGunzip } from 'node:zlib';
-import { crc32 } from 'node:zlib';
+import { createGunzip, crc32 } from 'node:zlib';
 import path from 'node:path';
 import type { Fingerprint } from './log-state.js';
 
