@@ -23,8 +23,14 @@ function setup() {
     if (r.status !== 0) throw new Error(`exit ${r.status}: ${r.stderr}`);
     return Number(/ numSent (\d+)/.exec(r.stdout)?.[1] ?? 0);
   };
-  const age = (s: number) => {
-    const t = Date.now() / 1000 - s;
+  /**
+   * Makes the last run `s` seconds ago. The duration is counted in whole seconds from the next run's
+   * start; with `exact`, this waits for a fresh second first so the run starts within it, not later.
+   */
+  const age = (s: number, exact = false) => {
+    const ms = Date.now() % 1000;
+    if (exact && ms > 20) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1005 - ms);
+    const t = Math.floor(Date.now() / 1000) - s;
     utimesSync(stateFile, t, t);
   };
   return { dir, log, state, stateFile, run, sent, age };
@@ -39,7 +45,7 @@ describe('sonde logster', () => {
     const size = statSync(t.log).size;
     expect(readFileSync(t.stateFile, 'utf8').split('\n').slice(0, 2)).toEqual([String(statSync(t.log).ino), String(size)]);
     appendFileSync(t.log, readFileSync(path.resolve(import.meta.dirname, 'fixtures/logs/postfix/worked/input.log')));
-    t.age(60);
+    t.age(60, true);
     const before = Math.floor(Date.now() / 1000);
     const r = t.run('-o', 'stdout', '-p', 'servers.mx1.postfix');
     expect(r.status).toBe(0);
