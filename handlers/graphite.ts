@@ -39,18 +39,7 @@ interface State {
   next: number;
   /** UTF-8 paths for pickle, built once per metric name. */
   readonly paths: WeakMap<MetricName, Buffer>;
-  /**
-   * What was written in the last resend_window. carbon acknowledges nothing: data written just
-   * before a connection broke may never have been stored, so it is written again first on the
-   * next connection (whisper keeps one point per slot, so a repeat is harmless).
-   */
-  recent: { at: number; data: string | Buffer; bytes: number }[];
-  recentBytes: number;
-  /** Set when a connection broke: the next one starts with `recent`. */
-  resendPending: boolean;
 }
-
-const RECENT_MAX_BYTES = 4 * 1024 * 1024;
 
 function connect(dest: Destination, timeoutMs: number, signal: AbortSignal): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -82,8 +71,8 @@ async function open(ctx: HandlerContext<Config, State>): Promise<Conn> {
   const { state, config } = ctx;
   if (state.conn && !state.conn.broken && !state.conn.socket.destroyed) return state.conn;
   if (state.conn) {
-    // The previous connection broke (or the server closed it): what we wrote last may be lost.
-    state.resendPending = true;
+    // The previous connection broke (or the server closed it). What was written last may be lost:
+    // the core's outbox sends it again (resendWindow below).
     state.conn.socket.destroy();
     state.conn = undefined;
   }
@@ -117,7 +106,6 @@ function write(ctx: HandlerContext<Config, State>, conn: Conn, data: string | Bu
       if (err || conn.broken) {
         const e = err ?? conn.broken!;
         conn.broken = e;
-        ctx.state.resendPending = true;
         // Next time, try the next destination first.
         ctx.state.next = (ctx.state.next + 1) % ctx.config.destinations.length;
         reject(new Error(`write to ${conn.dest.host}:${conn.dest.port} failed: ${e.message}`));
@@ -175,7 +163,7 @@ export default defineHandler({
     connect_timeout: duration().prefault('5s').describe('How long a connection attempt may take.'),
     resend_window: duration()
       .prefault('10s')
-      .describe('After a broken connection, what was written in this window (up to 4 MiB) is written again first: carbon acknowledges nothing, and may not have stored it. 0 turns it off.'),
+      .describe('After a broken connection, what was written in this window before the break (at most queue_size samples) is sent again first, and spooled at shutdown if carbon is still down: carbon acknowledges nothing, and may not have stored it. 0 turns it off.'),
   }),
   outbox: { batch_size: 1000, flush_interval: '1s' },
   expand(config) {
@@ -191,7 +179,11 @@ export default defineHandler({
     );
     return { parts, choose: (path: string) => ring.get(path).i };
   },
-  init: (): State => ({ conn: undefined, next: 0, paths: new WeakMap(), recent: [], recentBytes: 0, resendPending: false }),
+  // carbon acknowledges nothing: the core keeps what was written in resend_window and, when a send
+  // fails, sends it again and spools it at shutdown (whisper keeps one point per slot, so a repeat
+  // is harmless). UDP is fire-and-forget anyway.
+  resendWindow: (config) => (config.transport === 'udp' ? 0 : config.resend_window),
+  init: (): State => ({ conn: undefined, next: 0, paths: new WeakMap() }),
   async send(batch, ctx) {
     if (ctx.config.transport === 'udp') return sendUdp(batch, ctx);
     const conn = await open(ctx);
@@ -214,28 +206,7 @@ export default defineHandler({
         out += plaintextLine(ctx.path(s.name), s.value, s.precision, s.timestamp);
       }
     }
-    const state = ctx.state;
-    if (state.resendPending && state.recent.length > 0) {
-      // The window ends at the last write before the break, not now: after a long outage "the last
-      // 10 s" from now would be empty, and the writes carbon may have dropped are older than that.
-      const cutoff = state.recent[state.recent.length - 1]!.at - ctx.config.resend_window;
-      const again = state.recent.filter((r) => r.at >= cutoff).map((r) => r.data);
-      if (again.length > 0) {
-        await write(ctx, conn, again.length === 1 ? again[0]! : typeof again[0] === 'string' ? (again as string[]).join('') : Buffer.concat(again as Buffer[]));
-        ctx.log.info(`graphite: wrote the last ${Math.round(ctx.config.resend_window / 1000)} s again after the connection broke (carbon may not have stored it)`);
-      }
-    }
-    state.resendPending = false;
     await write(ctx, conn, out);
-    if (ctx.config.resend_window > 0) {
-      const now = Date.now();
-      const bytes = typeof out === 'string' ? out.length : out.length;
-      state.recent.push({ at: now, data: out, bytes });
-      state.recentBytes += bytes;
-      while (state.recent.length > 0 && (state.recent[0]!.at < now - ctx.config.resend_window || state.recentBytes > RECENT_MAX_BYTES)) {
-        state.recentBytes -= state.recent.shift()!.bytes;
-      }
-    }
   },
   close(ctx) {
     ctx.state?.conn?.socket.end();

@@ -53,6 +53,10 @@ export function outboxEvents(key: string, log: Logger, throttle: LogThrottle): O
       throttle.clear(`send:${key}`);
       log.info({ handler: key }, `handler ${key}: sending again after ${afterAttempts} failed attempts`);
     },
+    resending(count, windowMs) {
+      const t = throttle.check(`resend:${key}`);
+      if (t.log) log.warn({ handler: key, resending: count }, `handler ${key}: the connection broke; the ${count} samples written in the ${Math.round(windowMs / 100) / 10} s before it are sent again (the upstream acknowledges nothing and may not have stored them)`);
+    },
     spooled(count, why) {
       const t = throttle.check(`spool:${key}:${why}`);
       if (t.log) log.warn({ handler: key, spooled: count }, why === 'full' ? `handler ${key}: outbox full; ${count} samples written to the disk spool (sent first once the upstream accepts again)` : `handler ${key}: ${count} samples not sent by shutdown were written to the disk spool; they are sent first on the next start`);

@@ -34,6 +34,8 @@ export interface OutboxSettings {
   readonly spool: boolean;
   readonly spoolMaxBytes: number;
   readonly spoolMaxAge: Duration;
+  /** After a failed send, what was accepted this long before it is sent again (0: never). */
+  readonly resendWindow: Duration;
 }
 
 export interface HandlerSection {
@@ -281,6 +283,7 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
         spool: spool ?? plugin.outbox?.spool ?? true,
         spoolMaxBytes: spool_max_bytes,
         spoolMaxAge: spool_max_age,
+        resendWindow: plugin.resendWindow?.(own) ?? 0,
       },
       config: own,
       fingerprint: JSON.stringify([plugin.name, value]),

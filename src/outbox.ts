@@ -28,6 +28,11 @@ export interface OutboxEvents {
   sendFailed(err: Error, attempt: number, retryInMs: number): void;
   recovered(afterAttempts: number): void;
   dropped(count: number, total: number): void;
+  /**
+   * A send failed after earlier sends had been accepted by a protocol that acknowledges nothing:
+   * `count` samples written in the resend window before the failure are queued to be sent again.
+   */
+  resending?(count: number, windowMs: number): void;
   /** Samples written to the disk spool (a full outbox, or what was left at shutdown). */
   spooled?(count: number, why: 'full' | 'shutdown'): void;
   /** A spool segment ended in a torn record (a crash while writing); its whole records were kept. */
@@ -79,6 +84,15 @@ export class Outbox {
   private segmentPos = 0;
   private inflightFromDisk = false;
   private readonly overflowPolicy: Overflow;
+  /**
+   * Batches accepted in the last resend window (only with `resendWindow` > 0). The upstream
+   * acknowledges nothing (carbon): what was written just before a connection broke may never have
+   * been stored, so on a failed send these go back to the head of the queue.
+   */
+  private recent: { at: number; samples: readonly Sample[] }[] = [];
+  private recentCount = 0;
+  /** Samples to send again, oldest first; they go before the spool and the memory queue. */
+  private resend: Sample[] = [];
 
   constructor(
     readonly name: string,
@@ -93,13 +107,11 @@ export class Outbox {
             // The batch being sent from memory is older than anything queued: it must reach the
             // spool first, or the spool's order breaks. (If that send still succeeds, those
             // samples are sent twice: at least once, never out of order.)
-            if (this.inflight !== undefined && !this.inflightFromDisk) {
-              const older = this.inflight;
-              this.inflight = undefined;
-              this.spill([...older, ...samples], 'full');
-            } else {
-              this.spill(samples, 'full');
-            }
+            // A batch in flight is older than a pending resend (it was taken from its head).
+            const older = this.inflight !== undefined && !this.inflightFromDisk ? [...this.inflight, ...this.resend] : this.resend;
+            if (this.inflight !== undefined && !this.inflightFromDisk) this.inflight = undefined;
+            this.resend = [];
+            this.spill(older.length > 0 ? [...older, ...samples] : samples, 'full');
           },
         }
       : new DropOldest((n, t) => events.dropped(n, t));
@@ -122,7 +134,7 @@ export class Outbox {
 
   /** Samples waiting, including a batch being sent. */
   get depth(): number {
-    return this.buf.length - this.head + (this.inflight?.length ?? 0);
+    return this.resend.length + this.buf.length - this.head + (this.inflight?.length ?? 0);
   }
 
   push(samples: readonly Sample[]): void {
@@ -211,11 +223,48 @@ export class Outbox {
     const inflight = this.inflightFromDisk ? [] : (this.inflight ?? []);
     this.inflightFromDisk = false;
     this.segment = undefined;
-    const rest = [...inflight, ...this.buf.slice(this.head)];
+    // A batch in flight is older than a pending resend (it was taken from its head).
+    const rest = [...inflight, ...this.resend, ...this.buf.slice(this.head)];
+    this.resend = [];
+    this.recent = [];
+    this.recentCount = 0;
     this.inflight = undefined;
     this.buf = [];
     this.head = 0;
     return rest;
+  }
+
+  private remember(batch: readonly Sample[]): void {
+    const now = performance.now();
+    this.recent.push({ at: now, samples: batch });
+    this.recentCount += batch.length;
+    // Bounded by time and by the queue's size: a resend never holds more than the queue may.
+    while (this.recent.length > 0 && (this.recent[0]!.at < now - this.settings.resendWindow || this.recentCount > this.settings.queueSize)) {
+      this.recentCount -= this.recent.shift()!.samples.length;
+    }
+  }
+
+  /**
+   * After a failed send, what was accepted in the window before the last accepted batch goes back
+   * to the head of the queue, followed by the failed batch, so order is kept. The window is
+   * measured back from the last write, not from now: after a long outage the writes that may
+   * have been lost are older than "the last 10 s".
+   */
+  private requeueRecent(): void {
+    const cutoff = this.recent[this.recent.length - 1]!.at - this.settings.resendWindow;
+    const again: Sample[] = [];
+    for (const r of this.recent) if (r.at >= cutoff) for (let i = 0; i < r.samples.length; i++) again.push(r.samples[i]!);
+    this.recent = [];
+    this.recentCount = 0;
+    if (again.length === 0) return;
+    const count = again.length;
+    // The failed batch follows; one from the spool is read from its segment again instead.
+    if (this.inflight !== undefined && !this.inflightFromDisk) for (let i = 0; i < this.inflight.length; i++) again.push(this.inflight[i]!);
+    this.inflight = undefined;
+    this.inflightFromDisk = false;
+    for (let i = 0; i < this.resend.length; i++) again.push(this.resend[i]!);
+    this.resend = again;
+    this.events.resending?.(count, this.settings.resendWindow);
   }
 
   private compact(): void {
@@ -261,6 +310,11 @@ export class Outbox {
   private async loop(): Promise<void> {
     const { batchSize, flushInterval, sendTimeout, retryMin, retryMax } = this.settings;
     while (!this.stopped) {
+      if (this.inflight === undefined && this.resend.length > 0) {
+        this.inflight = this.resend.length <= batchSize ? this.resend : this.resend.slice(0, batchSize);
+        this.resend = this.resend.length <= batchSize ? [] : this.resend.slice(batchSize);
+        this.inflightFromDisk = false;
+      }
       if (this.inflight === undefined && this.backlog && (this.segment !== undefined || this.backlog.pending > 0)) {
         if (this.segment === undefined) {
           this.segment = this.backlog.oldest();
@@ -324,10 +378,14 @@ export class Outbox {
           this.inflight = undefined;
           this.inflightFromDisk = false;
         }
+        if (this.settings.resendWindow > 0) this.remember(batch);
         if (this.attempt > 0) this.events.recovered(this.attempt);
         this.attempt = 0;
       } catch (err) {
         clearTimeout(timer);
+        // Before anything else, even at shutdown: what the broken connection may have lost must
+        // be queued (and so spooled) again.
+        if (this.recent.length > 0) this.requeueRecent();
         if (this.stopped) return;
         this.stats.sendErrors++;
         this.attempt++;

@@ -192,6 +192,13 @@ export interface HandlerDefinition<S extends ConfigSchema = ConfigSchema, State 
   /** Defaults for the core's outbox settings that suit this handler. */
   readonly outbox?: OutboxDefaults;
   init?(ctx: HandlerContext<z.output<S>, undefined>): State | Promise<State>;
+  /**
+   * For upstreams that acknowledge nothing (carbon's plaintext and pickle): how long before a
+   * failed send the core keeps accepted batches, in ms, to send them again (and spool them at
+   * shutdown) because the broken connection may have lost them. Omit or return 0 when `send`
+   * resolving means the upstream has the data.
+   */
+  resendWindow?(config: z.output<S>): number;
   /** Splits a section into parts with their own outboxes; undefined keeps it one. */
   expand?(config: z.output<S>): HandlerSplit<z.output<S>> | undefined;
   /**

@@ -19,6 +19,7 @@ const settings = (over: Partial<OutboxSettings> = {}): OutboxSettings => ({
   spool: false,
   spoolMaxBytes: 0,
   spoolMaxAge: 0,
+  resendWindow: 0,
   ...over,
 });
 
@@ -139,6 +140,68 @@ describe('outbox', () => {
     ob.start();
     await ob.drain(performance.now() + 5000);
     expect(got).toEqual(values(range(0, 15)));
+  });
+
+  /**
+   * An upstream like carbon: `send` resolving means the bytes reached a socket buffer, not that
+   * they were stored. The last accepted batch is stored only when the next one arrives; when the
+   * connection breaks, that batch is gone.
+   */
+  function unackedUpstream() {
+    const u = { stored: [] as number[], buffered: [] as number[], breakAt: new Set<number>(), sends: 0 };
+    const send = async (batch: readonly Sample[]) => {
+      u.sends++;
+      if (u.breakAt.has(u.sends)) {
+        u.buffered = []; // lost with the connection
+        throw new Error('connection reset by peer');
+      }
+      u.stored.push(...u.buffered);
+      u.buffered = values(batch);
+    };
+    return { u, send };
+  }
+
+  it('sends again what a broken connection may have lost, before the failed batch, with resendWindow', async () => {
+    const { u, send } = unackedUpstream();
+    u.breakAt = new Set([3, 4, 9]);
+    const ev = recorder();
+    const resent: number[] = [];
+    const ob = new Outbox('h', settings({ batchSize: 5, resendWindow: 60_000 }), send, { ...ev, resending: (n) => void resent.push(n) });
+    ob.start();
+    ob.push(range(0, 40));
+    expect(await ob.drain(performance.now() + 5000)).toEqual([]);
+    u.stored.push(...u.buffered); // a clean close flushes the buffer
+    // At least once: every sample is stored; a repeat comes only as a resend, in order after it.
+    expect(new Set(u.stored)).toEqual(new Set(values(range(0, 40))));
+    expect(resent.length).toBeGreaterThan(0);
+    // The first copies arrive in order.
+    const firsts = u.stored.filter((v, i) => u.stored.indexOf(v) === i);
+    expect(firsts).toEqual(values(range(0, 40)));
+  });
+
+  it('without resendWindow the same breaks lose the batches written just before them', async () => {
+    const { u, send } = unackedUpstream();
+    u.breakAt = new Set([3, 4, 9]);
+    const ob = new Outbox('h', settings({ batchSize: 5 }), send, recorder());
+    ob.start();
+    ob.push(range(0, 40));
+    expect(await ob.drain(performance.now() + 5000)).toEqual([]);
+    u.stored.push(...u.buffered);
+    expect(new Set(u.stored).size).toBeLessThan(40);
+  });
+
+  it('hands back what a broken connection may have lost when it stops before the upstream returns', async () => {
+    const { u, send } = unackedUpstream();
+    for (let i = 3; i < 1000; i++) u.breakAt.add(i); // down for good after two batches
+    const ob = new Outbox('h', settings({ batchSize: 5, resendWindow: 60_000 }), send, recorder());
+    ob.start();
+    ob.push(range(0, 20));
+    const left = await ob.drain(performance.now() + 200);
+    // Batch 0..4 was stored (batch 5..9 pushed it out of the buffer); 5..9 was lost with the
+    // connection. Both were written in the window before the break, so both come back, ahead of
+    // the rest and in order (a repeat of 0..4 is harmless to carbon).
+    expect(u.stored).toEqual(values(range(0, 5)));
+    expect(values(left)).toEqual(values(range(0, 20)));
   });
 
   it('backs off exponentially with jitter, up to the maximum', () => {
