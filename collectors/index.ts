@@ -3,9 +3,10 @@ import cpu from './cpu.js';
 import diskspace from './diskspace.js';
 import iostat from './iostat.js';
 import loadavg from './loadavg.js';
+import logs from '../src/logs-collector.js';
 import memory from './memory.js';
 import network from './network.js';
 import sockets from './sockets.js';
 import vmstat from './vmstat.js';
 
-export const builtinCollectors = [cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets];
+export const builtinCollectors = [cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs];

@@ -11,6 +11,7 @@ import { LogThrottle } from './log-throttle.js';
 import { pluginLogger, type Logger } from './logger.js';
 import { PathRenderer } from './naming.js';
 import type { OutboxEvents } from './outbox.js';
+import type { ParserDefinition } from './plugin-api.js';
 import type { Sample } from './sample.js';
 import { Scheduler } from './scheduler.js';
 import { SelfMetrics } from './self-metrics.js';
@@ -89,6 +90,7 @@ export class Agent {
   /** One spool per handler name, kept across reloads so a replaced handler finds its backlog. */
   private readonly spools = new Map<string, Spool | undefined>();
   private stateDir = '';
+  private parsers: ReadonlyMap<string, ParserDefinition> = new Map();
   private readonly router = new Router((name) => this.renderer.render(name));
   private reloading: Promise<boolean> | undefined;
   private stopping = false;
@@ -121,6 +123,7 @@ export class Agent {
 
   async start(loaded: LoadedConfig): Promise<void> {
     this.config = loaded.config;
+    this.parsers = loaded.registry.parsers;
     reportLoad(loaded, this.log);
     try {
       const sd = resolveStateDir(loaded.config.state_dir);
@@ -172,6 +175,8 @@ export class Agent {
       sys: fileReader(this.config.sys_root),
       log: pluginLogger(log),
       forgetAfter: Math.max(10 * section.interval, 300_000),
+      stateDir: this.stateDir || undefined,
+      parsers: this.parsers,
     });
     const slot: CollectorSlot = { runner, lastSamples: 0, invalidValues: 0 };
     this.collectors.set(section.key, slot);
@@ -241,6 +246,7 @@ export class Agent {
     const old = this.config;
     const cfg = loaded.config;
     this.config = cfg;
+    this.parsers = loaded.registry.parsers;
     this.log.level = cfg.log_level;
 
     const naming = (c: AgentConfig) => JSON.stringify([c.path_prefix, c.path_suffix, c.hostname, c.hostname_method]);

@@ -180,7 +180,7 @@ async function cmdCollect(target: string, config: string | undefined, count: num
   }
   const global = loaded?.config ?? globalSchema.parse({});
   const section = loaded?.config.collectors.find((c) => c.key === target || c.plugin === plugin);
-  return collectOne(plugin, { target, count, intervalMs, section, global }, log, io.out);
+  return collectOne(plugin, { target, count, intervalMs, section, global, parsers: registry.parsers }, log, io.out);
 }
 
 /**

@@ -11,6 +11,7 @@ import type { AnyCollector, Registry } from './registry.js';
 import { importPluginFile } from './plugin-loader.js';
 import { plaintextLine } from './value-format.js';
 import type { GlobalConfig } from './config-schema.js';
+import type { ParserDefinition } from './plugin-api.js';
 import { resolveHostname } from './hostname.js';
 
 export interface CollectOptions {
@@ -19,6 +20,8 @@ export interface CollectOptions {
   readonly intervalMs: number;
   /** The configured section, when a config file was given and has one. */
   readonly section: CollectorSection | undefined;
+  /** Parsers by name and alias (the logs collector). */
+  readonly parsers?: ReadonlyMap<string, ParserDefinition>;
   readonly global: Pick<GlobalConfig, 'path_prefix' | 'path_suffix' | 'hostname' | 'hostname_method' | 'proc_root' | 'sys_root'>;
 }
 
@@ -54,6 +57,7 @@ export async function collectOne(plugin: AnyCollector, opts: CollectOptions, log
     proc: fileReader(opts.global.proc_root),
     sys: fileReader(opts.global.sys_root),
     log: pluginLogger(log.child({ collector: section.key })),
+    parsers: opts.parsers,
   });
   let status = 0;
   for (let i = 0; i < opts.count; i++) {

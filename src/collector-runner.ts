@@ -1,7 +1,8 @@
 // Runs one configured collector: builds its context for each run, interns its names, derives its
 // rates, and hands back the samples of the run, all with the run's one timestamp.
 import { statfs as fsStatfs } from 'node:fs/promises';
-import type { CollectorContext, EmitOptions, FileReader, PluginLogger, SampleKind, StatFs } from './plugin-api.js';
+import path from 'node:path';
+import type { CollectorContext, EmitOptions, FileReader, ParserDefinition, PluginLogger, SampleKind, StatFs } from './plugin-api.js';
 import type { Sample } from './sample.js';
 import type { CollectorSection } from './config-validate.js';
 import { NameTable } from './naming.js';
@@ -21,6 +22,10 @@ export interface RunnerDeps {
    * and go do not pile up. The agent sets it; `sonde once` keeps baselines between cron runs.
    */
   readonly forgetAfter?: number;
+  /** The agent's state directory; collectors get `<dir>/collectors/<key>`. None: state stays in memory. */
+  readonly stateDir?: string;
+  /** Parsers by name and alias, for the logs collector. */
+  readonly parsers?: ReadonlyMap<string, ParserDefinition>;
 }
 
 export interface RunResult {
@@ -39,6 +44,8 @@ export class CollectorRunner {
   private state: unknown = undefined;
   private initialised = false;
   private readonly clock: MonotonicClock;
+  private readonly stateDir: string | undefined;
+  private readonly parser: (name: string) => ParserDefinition | undefined;
 
   constructor(
     readonly section: CollectorSection,
@@ -48,6 +55,9 @@ export class CollectorRunner {
     this.names = new NameTable(section.path);
     this.clock = deps.clock ?? monotonicMs;
     this.rates = deps.rates ?? new RateTracker(this.clock);
+    this.stateDir = deps.stateDir === undefined ? undefined : path.join(deps.stateDir, 'collectors', section.key);
+    const parsers = deps.parsers;
+    this.parser = (name) => parsers?.get(name);
   }
 
   /**
@@ -99,6 +109,8 @@ export class CollectorRunner {
       statfs: this.deps.statfs ?? defaultStatfs,
       signal,
       log: this.deps.log,
+      stateDir: this.stateDir,
+      parser: this.parser,
     };
 
     try {
@@ -132,6 +144,8 @@ export class CollectorRunner {
       statfs: this.deps.statfs ?? defaultStatfs,
       signal: ctrl.signal,
       log: this.deps.log,
+      stateDir: this.stateDir,
+      parser: this.parser,
     });
   }
 }

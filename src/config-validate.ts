@@ -224,6 +224,17 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
     const parsed = validateWith(schema, section, p, raw, problems) as Record<string, unknown> | undefined;
     if (!parsed) continue;
     const { enabled, type: _type, interval, timeout, path, ...own } = parsed as { enabled: boolean; type?: string; interval?: number; timeout?: number; path?: string } & Record<string, unknown>;
+    if (plugin.check) {
+      const before = problems.length;
+      const at = (rel: readonly (string | number)[]): KeyPath => [...p, ...rel];
+      plugin.check(own, {
+        parser: (name) => registry.parsers.get(name),
+        parserNames: registry.parserList().map((x) => x.name),
+        problem: (rel, message) => problems.push({ origin: raw.originOf(at(rel)), path: at(rel), message }),
+        validate: (schema, value, rel) => validateWith(schema, value, at(rel), raw, problems),
+      });
+      if (problems.length > before) continue;
+    }
     const iv = interval ?? global.interval;
     if (iv < 100) {
       problems.push({ origin: raw.originOf([...p, 'interval']), path: [...p, 'interval'], message: `must be at least 100ms, got ${iv}ms` });

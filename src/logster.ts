@@ -2,6 +2,7 @@
 // the last run, sends the parser's figures, and saves the position only when every output took them.
 import { appendFileSync, mkdirSync, renameSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
+import { findByInode } from './log-rotated.js';
 import { LineFeeder } from './log-lines.js';
 import { LogFollower } from './log-follower.js';
 import { LockHeld, takeLock } from './log-lock.js';
@@ -259,8 +260,20 @@ async function runLocked(a: LogsterArgs, parser: ParserInstance, stateFile: stri
   try {
     statSync(a.logFile);
   } catch (err) {
-    log.error(`cannot read the log file ${a.logFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. The saved position is kept; check the path in the crontab line.`);
-    return 1;
+    // Between logrotate's rename and the writer creating the new file, the log is missing but the
+    // file we were reading is there under its rotated name: read it, as logrotate intends.
+    const code = (err as NodeJS.ErrnoException).code;
+    const rotated = saved && code === 'ENOENT' && saved.current.ino !== 0 ? findByInode(a.logFile, saved.current.ino) : undefined;
+    const draining = saved !== undefined && code === 'ENOENT' && saved.current.ino === 0 && saved.draining.length > 0;
+    if (!rotated && !draining) {
+      log.error(`cannot read the log file ${a.logFile}: ${code ?? (err as Error).message}. The saved position is kept; check the path in the crontab line.`);
+      return 1;
+    }
+    log.info(
+      rotated
+        ? `${a.logFile} does not exist, but the file last read is now ${rotated.file} (a rotation in progress): reading it to its end; the next file at ${a.logFile} is read from its first line`
+        : `${a.logFile} still does not exist; reading what the writer still appends to the rotated file`,
+    );
   }
   const follower = new LogFollower(a.logFile, saved, { maxLineBytes: a.maxLineBytes, rotateWaitMs: 30_000, keepOpen: false });
   const feeder = new LineFeeder(parser);

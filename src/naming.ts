@@ -71,7 +71,9 @@ export class PathRenderer {
 
 /** The part of a path below host and suffix: `cpu.total.user`, `mysql.m1.Threads_connected`. */
 export function relativePath(name: MetricName): string {
-  const head = name.instance === undefined ? name.collector : `${name.collector}.${name.instance}`;
+  const head = name.instance === undefined ? name.collector : name.collector === '' ? name.instance : `${name.collector}.${name.instance}`;
+  // An empty collector path (the logs collector: each file's own name is the path) adds nothing.
+  if (head === '') return name.segments.join('.');
   return name.segments.length > 0 ? `${head}.${name.segments.join('.')}` : head;
 }
 
@@ -89,7 +91,8 @@ export class NameTable {
     collector: string,
     private readonly instance: string | undefined = undefined,
   ) {
-    this.collectorPath = sanitizeDottedPrefix(collector);
+    // An empty path (the logs collector, whose entries name their own) stays empty.
+    this.collectorPath = collector === '' ? '' : sanitizeDottedPrefix(collector);
   }
 
   /** A dotted string is split on its dots; an array is taken as literal segments. */

@@ -72,7 +72,7 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
   const sys = fileReader(cfg.sys_root);
   const runners = cfg.collectors
     .filter((c) => c.enabled)
-    .map((c) => new CollectorRunner(c, { proc, sys, rates, log: pluginLogger(log.child({ collector: c.key })) }));
+    .map((c) => new CollectorRunner(c, { proc, sys, rates, log: pluginLogger(log.child({ collector: c.key })), stateDir: state.dir, parsers: loaded.registry.parsers }));
 
   const results = await Promise.all(runners.map((r) => runWithTimeout(r, timestamp, r.section.timeout)));
   const h = await hostname;

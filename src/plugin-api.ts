@@ -91,6 +91,26 @@ export interface CollectorContext<Config, State = undefined> {
   /** Aborted when the run exceeds the collector's timeout or the agent stops. */
   readonly signal: AbortSignal;
   readonly log: PluginLogger;
+  /**
+   * A directory of this collector's own below the state directory (`<state_dir>/collectors/<key>`),
+   * for what must survive a restart, such as log offsets; created by whoever writes first.
+   * Undefined when there is none (`sonde collect` previews): keep such state in memory then.
+   */
+  readonly stateDir: string | undefined;
+  /** A parser by name or alias (built-in or a plugin), for collectors that read logs. */
+  parser(name: string): ParserDefinition | undefined;
+}
+
+/** What a collector's `check` gets: config checks beyond its schema, reported with file and line. */
+export interface ConfigCheck {
+  /** A parser by name or alias (built-in or a plugin). */
+  parser(name: string): ParserDefinition | undefined;
+  /** The names of every parser, for "did you mean" and "available" hints. */
+  readonly parserNames: readonly string[];
+  /** Reports a problem at `path`, relative to the collector's section. */
+  problem(path: readonly (string | number)[], message: string): void;
+  /** Validates `value` (found at `path` in the section) against `schema`; problems are reported as the core reports its own. */
+  validate<T extends z.ZodType>(schema: T, value: unknown, path: readonly (string | number)[]): z.output<T> | undefined;
 }
 
 export interface CollectorDefinition<S extends ConfigSchema = ConfigSchema, State = undefined> {
@@ -102,6 +122,8 @@ export interface CollectorDefinition<S extends ConfigSchema = ConfigSchema, Stat
   /** Metric path below the host when it differs from the name (Diamond's collector path). */
   readonly path?: string;
   readonly schema: S;
+  /** Checks that need more than the schema (a parser's own options); called when the config is loaded. */
+  check?(config: z.output<S>, env: ConfigCheck): void;
   /** Runs once when the collector is started (open connections, read static facts). */
   init?(ctx: CollectorContext<z.output<S>, undefined>): State | Promise<State>;
   /** One collection: read, parse, emit. Must honour `ctx.signal`. */

@@ -17,7 +17,10 @@ function showDefault(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** One row per option; the keys of a nested fixed mapping get rows of their own (`a.b`). */
+/**
+ * One row per option; the keys of a nested fixed mapping get rows of their own (`a.b`), and so do
+ * the keys of each item of a list of mappings (`a[].b`).
+ */
 export function optionDocs(shape: Record<string, z.ZodType>, prefix = ''): OptionDoc[] {
   return Object.entries(shape).flatMap(([key, schema]) => {
     const help = schema.description ?? unwrap(schema).description ?? '';
@@ -25,12 +28,24 @@ export function optionDocs(shape: Record<string, z.ZodType>, prefix = ''): Optio
     if (inner.type === 'object' && inner.shape && Object.keys(inner.shape).length > 0) {
       return [{ key: `${prefix}${key}`, type: 'mapping', default: '', help }, ...optionDocs(inner.shape, `${prefix}${key}.`)];
     }
+    if (inner.type === 'array') {
+      const item = defOf(unwrap((inner as { element?: z.ZodType }).element!));
+      if (item.type === 'object' && item.shape && Object.keys(item.shape).length > 0) {
+        return [{ key: `${prefix}${key}`, type: typeName(schema), default: showDefault(defaultOf(schema)), help }, ...optionDocs(item.shape, `${prefix}${key}[].`)];
+      }
+    }
     return [{ key: `${prefix}${key}`, type: typeName(schema), default: showDefault(defaultOf(schema)), help }];
   });
 }
 
 function table(rows: OptionDoc[]): string {
-  const esc = (s: string) => s.replaceAll('|', '\\|').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  // `<` and `>` become entities outside code spans only: inside one, an entity shows literally.
+  const esc = (s: string) =>
+    s
+      .replaceAll('|', '\\|')
+      .split('`')
+      .map((part, i) => (i % 2 === 1 ? part : part.replaceAll('<', '&lt;').replaceAll('>', '&gt;')))
+      .join('`');
   return ['| option | type | default | meaning |', '|---|---|---|---|', ...rows.map((r) => `| \`${r.key}\` | ${esc(r.type)} | ${r.default ? `\`${esc(r.default)}\`` : ''} | ${esc(r.help)} |`)].join('\n');
 }
 
