@@ -229,7 +229,7 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
       const at = (rel: readonly (string | number)[]): KeyPath => [...p, ...rel];
       plugin.check(own, {
         parser: (name) => registry.parsers.get(name),
-        parserNames: registry.parserList().map((x) => x.name),
+        parserNames: registry.parserList().flatMap((x) => [x.name, ...x.aliases]),
         problem: (rel, message) => problems.push({ origin: raw.originOf(at(rel)), path: at(rel), message }),
         validate: (schema, value, rel) => validateWith(schema, value, at(rel), raw, problems),
       });

@@ -105,7 +105,7 @@ export interface CollectorContext<Config, State = undefined> {
 export interface ConfigCheck {
   /** A parser by name or alias (built-in or a plugin). */
   parser(name: string): ParserDefinition | undefined;
-  /** The names of every parser, for "did you mean" and "available" hints. */
+  /** Every parser's name and aliases, for "did you mean" and "available" hints. */
   readonly parserNames: readonly string[];
   /** Reports a problem at `path`, relative to the collector's section. */
   problem(path: readonly (string | number)[], message: string): void;

@@ -56,7 +56,37 @@ describe('config errors name the file, the line and the key', () => {
 
   it('a collector that does not exist', async () => {
     const { lines, paths } = await problems({ 'sonde.yaml': 'collectors:\n  cpuu: {}\n' });
-    expect(lines).toEqual([`${paths['sonde.yaml']}:2: collectors.cpuu: no collector named "cpuu"; did you mean "cpu"? (available: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets; run "sonde list")`]);
+    expect(lines).toEqual([`${paths['sonde.yaml']}:2: collectors.cpuu: no collector named "cpuu"; did you mean "cpu"? (available: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs; run "sonde list")`]);
+  });
+
+  it('logs: an unknown parser, a parser option of the wrong type, a relative path and two entries with one name', async () => {
+    const yaml = [
+      'collectors:', //                                   1
+      '  logs:', //                                       2
+      '    files:', //                                    3
+      '      - path: /var/log/mail.log', //               4
+      '        parser: PostfxLogster', //                 5
+      '      - path: /var/log/app.log', //                6
+      '        parser: regex', //                         7
+      '        patterns:', //                             8
+      "          - match: 'x=(?<x>\\d+)'", //           9
+      '            timer: { name: t, value: x, percentiles: [50, 200] }', // 10
+      '      - path: var/log/other.log', //               11
+      '        parser: metric', //                        12
+      '        percentiles: fast', //                     13
+      '      - path: /var/log/b.log', //                  14
+      '        parser: regex', //                         15
+      '        patterns: [{ match: "y", counter: y }]', // 16
+    ].join('\n');
+    const { lines, paths } = await problems({ 'sonde.yaml': yaml });
+    const f = paths['sonde.yaml'];
+    expect(lines).toEqual([
+      `${f}:5: collectors.logs.files[0].parser: no parser named "PostfxLogster"; did you mean "PostfixLogster"? (available: postfix, PostfixLogster, apache, SampleLogster, squid, SquidLogster, log4j, Log4jLogster, errorlog, ErrorLogLogster, metric, MetricLogster, json, JsonLogster, regex; parser plugins from plugin_paths count too)`,
+      `${f}:10: collectors.logs.files[1].patterns[0].timer.percentiles[1]: must be at most 100, got 200`,
+      `${f}:11: collectors.logs.files[2].path: must be an absolute path (sonde runs from / under systemd), got "var/log/other.log"`,
+      `${f}:13: collectors.logs.files[2].percentiles: expected comma-separated whole numbers such as 90 or 50,90,99`,
+      `${f}:15: collectors.logs.files[3].parser: files 1 and 3 would both write regex.*; give one of them a different name: (one entry may name a glob to sum several files)`,
+    ]);
   });
 
   it('a timeout longer than the interval', async () => {
