@@ -1,11 +1,11 @@
 // `sonde logster` as cron runs it: the built bundle, real files, logtail2 and carbon-cache.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { appendFileSync, copyFileSync, existsSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startCarbon, freePort, type Carbon } from './helpers/carbon.js';
-import { sonde } from './helpers/sonde.js';
+import { BUNDLE, sonde } from './helpers/sonde.js';
 import { tmpdir } from './helpers/tmp.js';
 
 const sentLine = (i: number) => `Nov 22 10:00:00 mx1 postfix/smtp[1]: Q${i}: to=<u${i}@x.org>, relay=x[192.0.2.1]:25, delay=${i % 7}, delays=0/0/0/0, dsn=2.0.0, status=sent (250 ok)\n`;
@@ -143,6 +143,63 @@ describe('sonde logster', () => {
     expect(t.sent()).toBe(3);
     expect(existsSync(lock)).toBe(false);
   });
+
+  /** A log of `blocks` × 10,000 sent lines: long enough that a run holds its lock for a while. */
+  const bigLog = (file: string, blocks: number) => {
+    const block = lines(0, 10_000);
+    writeFileSync(file, '');
+    for (let i = 0; i < blocks; i++) appendFileSync(file, block);
+    return blocks * 10_000;
+  };
+  const start = (t: ReturnType<typeof setup>) => {
+    const c = spawn(process.execPath, [BUNDLE, 'logster', '-s', t.state, '-l', path.join(t.dir, 'logs'), '-o', 'stdout', 'PostfixLogster', t.log]);
+    let out = '';
+    let err = '';
+    c.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    c.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    return { child: c, done: new Promise<{ status: number | null; sent: number; stderr: string }>((r) => c.on('exit', (status) => r({ status, sent: Number(/ numSent (\d+)/.exec(out)?.[1] ?? 0), stderr: err }))) };
+  };
+
+  it('kill -9 in the middle of a run: nothing sent, the position unchanged; the next run counts every line once', async () => {
+    const t = setup();
+    writeFileSync(t.log, '');
+    t.sent();
+    const n = bigLog(t.log, 150);
+    t.age(60);
+    const before = readFileSync(t.stateFile, 'utf8');
+    const lock = t.stateFile.replace(/\.state$/, '.lock');
+    const run = start(t);
+    // The lock is taken just before reading: kill the run while it parses.
+    const end = Date.now() + 20_000;
+    while (!existsSync(lock) && Date.now() < end) await new Promise((r) => setTimeout(r, 2));
+    run.child.kill('SIGKILL');
+    const killed = await run.done;
+    expect(killed.status).toBe(null);
+    expect(killed.sent).toBe(0);
+    expect(readFileSync(t.stateFile, 'utf8')).toBe(before);
+    expect(existsSync(lock)).toBe(true); // left behind by the dead run: taken over next
+    expect(t.sent()).toBe(n);
+    expect(t.sent()).toBe(0);
+  }, 60_000);
+
+  it('two runs at once on one log: never both parse it, and every line is counted once', async () => {
+    const t = setup();
+    writeFileSync(t.log, '');
+    t.sent();
+    const n = bigLog(t.log, 150);
+    t.age(60);
+    const [a, b] = await Promise.all([start(t).done, start(t).done]);
+    const results = [a, b].sort((x, y) => (x.status ?? 9) - (y.status ?? 9));
+    if (results[1]!.status === 1) {
+      // They overlapped: the second refused, as Logster's lock does.
+      expect(results[1]!.stderr).toContain('holds the lock');
+      expect(results.map((r) => r.sent)).toEqual([n, 0]);
+    } else {
+      // The second started after the first had finished: it found no new lines.
+      expect(results.map((r) => r.status)).toEqual([0, 0]);
+      expect(results.map((r) => r.sent).sort((x, y) => x - y)).toEqual([0, n]);
+    }
+  }, 60_000);
 
   it('a damaged state file is warned about and treated as a first run', () => {
     const t = setup();
