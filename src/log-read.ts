@@ -3,7 +3,7 @@ import { readSync } from 'node:fs';
 import type { LineFeeder } from './log-lines.js';
 
 const NL = 0x0a;
-const CHUNK = 1 << 20;
+const CHUNK = 1 << 18;
 
 /** Where a read stopped. */
 export interface ReadEnd {

@@ -9,6 +9,7 @@ import { LockHeld, takeLock } from './log-lock.js';
 import { readState, StateFileError, writeState, type LogState } from './log-state.js';
 import { LOGSTER_USAGE, LogsterUsageError, parseLogsterArgs, splitParserOptions, type LogsterArgs } from './logster-args.js';
 import { createOutput, outputProblem, type LogsterOutput } from './logster-outputs.js';
+import type { ConfigHandlers } from './logster-handler-output.js';
 import type { ParsedMetric, ParserDefinition, ParserInstance, z } from './plugin-api.js';
 
 export const EXIT_LOGSTER_USAGE = 2;
@@ -164,6 +165,7 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
   let a: LogsterArgs;
   let resolved: ResolvedParser;
   let parser: ParserInstance;
+  let handlers: ConfigHandlers | undefined;
   try {
     const parsed = await parseLogsterArgs(argv);
     if ('help' in parsed) {
@@ -176,7 +178,9 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
       io.out(await parserHelp(resolved.def));
       return 0;
     }
+    handlers = a.config ? await (await import('./logster-handler-output.js')).loadConfigHandlers(a.config) : undefined;
     for (const o of a.outputs) {
+      if (handlers?.names.has(o)) continue; // a handler section of --config, by that name
       if (o === 'cloudwatch') {
         throw new LogsterUsageError(
           'output cloudwatch is not supported by sonde. Send to Graphite or StatsD instead (-o graphite --graphite-host HOST:2003, -o statsd --statsd-host HOST:8125), or run the sonde agent with an HTTP handler.',
@@ -204,7 +208,7 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
   log.debug(`Using state file ${stateFile}`);
   let outputs: LogsterOutput[];
   try {
-    outputs = await Promise.all(a.outputs.map((o) => makeOutput(o, a, io)));
+    outputs = a.outputs.map((o) => makeOutput(o, a, io, log, handlers));
   } catch (err) {
     if (err instanceof LogsterUsageError) {
       io.err(`${LOGSTER_USAGE}\n\nsonde logster: error: ${err.message}\n`);
@@ -239,11 +243,11 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
   }
 }
 
-async function makeOutput(name: string, a: LogsterArgs, io: Io): Promise<LogsterOutput> {
+function makeOutput(name: string, a: LogsterArgs, io: Io, log: RunLog, handlers: ConfigHandlers | undefined): LogsterOutput {
+  if (handlers?.names.has(name)) return handlers.output(name, a, log);
   if (['stdout', 'graphite', 'statsd', 'ganglia', 'nsca'].includes(name)) return createOutput(name, a, (s) => io.out(s));
-  if (!a.config) throw new LogsterUsageError(`unknown output ${name}: use stdout, graphite, statsd, ganglia or nsca, or name a handler of a sonde config with --config FILE`);
-  const { configHandlerOutput } = await import('./logster-handler-output.js');
-  return configHandlerOutput(name, a);
+  if (!handlers) throw new LogsterUsageError(`unknown output ${name}: use stdout, graphite, statsd, ganglia or nsca, or name a handler of a sonde config with --config FILE`);
+  return handlers.output(name, a, log);
 }
 
 async function runLocked(a: LogsterArgs, parser: ParserInstance, stateFile: string, outputs: LogsterOutput[], startSec: number, log: RunLog): Promise<number> {

@@ -47,6 +47,8 @@ interface Consumer {
   /** Lines counted so far. */
   counted(): number;
   finish(): Promise<Counted>;
+  /** Stops at once (a failed scenario). */
+  kill?(): void;
   /** Stops and starts again (daemon: SIGTERM and a new process), `between` running while it is down. */
   restart?(between: () => Promise<void>): Promise<void>;
 }
@@ -101,14 +103,19 @@ handlers:
       s = new RunningSonde(['run', '--config', cfg]);
     },
     async finish() {
-      // Caught up, then two more intervals to see that nothing is counted twice late.
-      await s.until(`${TOTAL} lines counted (so far ${JSON.stringify(count())})`, () => count().lines >= TOTAL, 20_000);
-      await sleep(2200);
-      s.kill('SIGTERM');
-      expect(await s.exited).toBe(0);
-      expect(all().map((p) => p.stderr).join('')).not.toMatch(/"level":(50|60)/);
-      return count();
+      try {
+        // Caught up, then two more intervals to see that nothing is counted twice late.
+        await s.until(`${TOTAL} lines counted (so far ${JSON.stringify(count())})`, () => count().lines >= TOTAL, 20_000);
+        await sleep(2200);
+        s.kill('SIGTERM');
+        expect(await s.exited).toBe(0);
+        expect(all().map((p) => p.stderr).join('')).not.toMatch(/"level":(50|60)/);
+        return count();
+      } finally {
+        s.kill('SIGKILL');
+      }
     },
+    kill: () => s.kill('SIGKILL'),
   };
 }
 
@@ -140,6 +147,7 @@ function cron(dir: string): Consumer {
   return {
     counted: () => lines,
     runs: () => runs,
+    kill: () => void (stopping = true),
     async finish() {
       // The writer is done: a few more runs read what the last ones left (late writers included).
       const until = runs + 3;
@@ -173,6 +181,15 @@ async function inDir(dir: string, mode: 'daemon' | 'cron', rotate: Rotate): Prom
   const end = Date.now() + 20_000;
   while (c.runs() < 1 && Date.now() < end) await sleep(20);
   const w = new Writer(log);
+  try {
+    return await drive(log, w, c, rotate, end);
+  } finally {
+    w.child.kill('SIGKILL');
+    c.kill?.();
+  }
+}
+
+async function drive(log: string, w: Writer, c: Consumer, rotate: Rotate, end: number): Promise<Counted> {
   await sleep(800); // about 800 lines in
   // A reader that has read nothing has no fingerprint: a copytruncate of a file it last saw empty
   // is invisible to any reader (the copied lines are lost). Rotate once it has read some.

@@ -125,6 +125,42 @@ describe('sonde logster', () => {
       }
       expect([...got.values()]).toEqual([15]);
     }, 60_000);
+
+    it('--config FILE -o <handler>: a handler of sonde.yaml (graphite over pickle) carries the figures; down means exit 1 and the position kept', async () => {
+      carbon ??= await startCarbon(tmpdir());
+      const t = setup();
+      const deadPort = await freePort();
+      const cfg = (port: number) => {
+        writeFileSync(
+          path.join(t.dir, 'sonde.yaml'),
+          `handlers:\n  carbon: { type: graphite, protocol: pickle, destinations: ["127.0.0.1:${port}"], retry_max: 500ms }\n  stdout: { enabled: false }\n`,
+        );
+        return path.join(t.dir, 'sonde.yaml');
+      };
+      writeFileSync(t.log, '');
+      t.sent();
+      appendFileSync(t.log, lines(0, 7));
+      t.age(60);
+      const down = t.run('--config', cfg(deadPort), '-o', 'carbon', '-p', 'viaconfig');
+      expect(down.status).toBe(1);
+      expect(down.stderr).toContain('handler carbon');
+      const unknown = t.run('--config', cfg(deadPort), '-o', 'memcached_queue');
+      expect([unknown.status, unknown.stderr.includes('has no handler section named memcached_queue (it has: carbon, stdout)')]).toEqual([2, true]);
+      appendFileSync(t.log, lines(7, 2));
+      const up = t.run('--config', cfg(carbon.picklePort), '-o', 'carbon', '-p', 'viaconfig');
+      expect([up.status, up.stderr]).toEqual([0, '']);
+      const now = Math.floor(Date.now() / 1000);
+      let got = new Map<number, number>();
+      for (let i = 0; i < 100 && got.size === 0; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        try {
+          got = carbon.fetch('viaconfig.numSent', now - 30, now + 5);
+        } catch {
+          /* not created yet */
+        }
+      }
+      expect([...got.values()]).toEqual([9]);
+    }, 90_000);
   });
 
   it('a lock held by a live process makes the run exit 1 without parsing; a dead owner\'s lock is taken over', () => {
