@@ -14,6 +14,12 @@ export const TEST_PACKAGES = [
   { name: 'logtail', proves: '/usr/sbin/logtail2' },
   // python3 computes the expected Python str() of numbers (Logster's output format).
   { name: 'python3', proves: '/usr/bin/python3' },
+  // sonde logster -o ganglia runs gmetric; gmond (same package) receives what it sends.
+  { name: 'ganglia-monitor', proves: '/usr/bin/gmetric' },
+  { name: 'ganglia-monitor', proves: '/usr/sbin/gmond' },
+  // sonde logster -o nsca runs send_nsca; the nsca daemon receives what it sends.
+  { name: 'nsca-client', proves: '/usr/sbin/send_nsca' },
+  { name: 'nsca', proves: '/usr/sbin/nsca' },
 ];
 
 if (!ensureDebs(TEST_PACKAGES, 'pretest')) process.exit(1);

@@ -200,7 +200,7 @@ describe('sonde logster', () => {
     const t = setup();
     writeFileSync(t.log, '');
     t.sent();
-    const n = bigLog(t.log, 150);
+    const n = bigLog(t.log, 300); // about 0.6 s of parsing: room to be killed in the middle
     t.age(60);
     const before = readFileSync(t.stateFile, 'utf8');
     const lock = t.stateFile.replace(/\.state$/, '.lock');
