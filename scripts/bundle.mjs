@@ -70,11 +70,8 @@ const lazyStringWidth = {
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 await build({
-  entryPoints: { sonde: 'src/main.ts' },
-  outdir: 'dist',
-  outExtension: { '.js': '.mjs' },
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
+  entryPoints: ['src/main.ts'],
+  outfile: 'dist/sonde.mjs',
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -10,6 +10,16 @@ const line = (i: number) => `app request id=${i} status=200\n`;
 const lines = (from: number, n: number) => Array.from({ length: n }, (_, k) => line(from + k)).join('');
 const sent = (i: number) => `Nov 23 10:00:00 mx1 postfix/smtp[1]: Q${i}: to=<u${i}@x.org>, relay=x[192.0.2.1]:25, delay=1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 ok)\n`;
 
+/** A sonde.yaml with one logs collector (its `files:` entries as YAML flow mappings) and stdout. */
+function config(dir: string, files: string[]): string {
+  const file = path.join(dir, 'sonde.yaml');
+  writeFileSync(
+    file,
+    `hostname: h\nstate_dir: ${dir}/state\ninterval: 1s\nself_metrics: { enabled: false }\ncollectors:\n  logs:\n    files:\n${files.map((f) => `      - ${f}\n`).join('')}handlers:\n  stdout: { flush_interval: 100ms }\n`,
+  );
+  return file;
+}
+
 /** Sums every value printed for a metric path. */
 const total = (out: string, metric: string) => [...out.matchAll(new RegExp(`^servers\\.h\\.${metric.replaceAll('.', '\\.')} (\\S+) \\d+$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
 
@@ -22,22 +32,7 @@ describe('logs collector', () => {
     writeFileSync(path.join(logs, 'a.log.1'), lines(100, 5)); // a rotated copy: never on its own
     writeFileSync(path.join(logs, 'a.log-20261122.gz'), gzipSync(lines(200, 7)));
     const late = path.join(dir, 'late', 'mail.log');
-    const cfg = path.join(dir, 'sonde.yaml');
-    writeFileSync(
-      cfg,
-      `hostname: h
-state_dir: ${dir}/state
-interval: 1s
-self_metrics: { enabled: false }
-collectors:
-  logs:
-    files:
-      - { path: '${logs}/*', parser: regex, name: app, patterns: [{ match: 'status=200', counter: ok }] }
-      - { path: '${late}', parser: postfix, name: mail }
-handlers:
-  stdout: { flush_interval: 100ms }
-`,
-    );
+    const cfg = config(dir, [`{ path: '${logs}/*', parser: regex, name: app, patterns: [{ match: 'status=200', counter: ok }] }`, `{ path: '${late}', parser: postfix, name: mail }`]);
     const s = new RunningSonde(['run', '--config', cfg]);
     try {
       await s.until('the first report', () => /^servers\.h\.sonde\.collector\.logs\.app_files 1 /m.test(s.stdout));
@@ -64,20 +59,7 @@ handlers:
     const dir = tmpdir();
     const log = path.join(dir, 'app.log');
     writeFileSync(log, '');
-    const cfg = path.join(dir, 'sonde.yaml');
-    writeFileSync(
-      cfg,
-      `hostname: h
-state_dir: ${dir}/state
-interval: 1s
-self_metrics: { enabled: false }
-collectors:
-  logs:
-    files: [{ path: '${log}', parser: regex, name: app, patterns: [{ match: 'status=200', counter: ok }] }]
-handlers:
-  stdout: { flush_interval: 100ms }
-`,
-    );
+    const cfg = config(dir, [`{ path: '${log}', parser: regex, name: app, patterns: [{ match: 'status=200', counter: ok }] }`]);
     const first = new RunningSonde(['run', '--config', cfg]);
     await first.until('the first report', () => /app_files 1 /.test(first.stdout));
     appendFileSync(log, lines(0, 4));

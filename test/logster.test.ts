@@ -97,6 +97,20 @@ describe('sonde logster', () => {
 
   describe('with carbon-cache', () => {
     let carbon: Carbon | undefined;
+    /** The values carbon stored for `metric` in the last 30 s, once its whisper file exists. */
+    const stored = async (c: Carbon, metric: string): Promise<number[]> => {
+      const now = Math.floor(Date.now() / 1000);
+      for (let i = 0; i < 100; i++) {
+        await new Promise((r) => setTimeout(r, 200));
+        try {
+          const got = c.fetch(metric, now - 30, now + 5);
+          if (got.size > 0) return [...got.values()];
+        } catch {
+          /* not created yet */
+        }
+      }
+      return [];
+    };
     afterAll(async () => carbon?.stop());
 
     it('graphite down: exit 1 and the position kept; the next run with carbon up sends every line', async () => {
@@ -113,17 +127,7 @@ describe('sonde logster', () => {
       carbon = await startCarbon(t.dir, { plaintextPort: port, picklePort: await freePort() });
       const up = t.run('-o', 'graphite', '--graphite-host', `127.0.0.1:${port}`, '-p', 'pf');
       expect(up.status).toBe(0);
-      const now = Math.floor(Date.now() / 1000);
-      let got = new Map<number, number>();
-      for (let i = 0; i < 100 && got.size === 0; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        try {
-          got = carbon.fetch('pf.numSent', now - 30, now + 5);
-        } catch {
-          /* not created yet */
-        }
-      }
-      expect([...got.values()]).toEqual([15]);
+      expect(await stored(carbon, 'pf.numSent')).toEqual([15]);
     }, 60_000);
 
     it('--config FILE -o <handler>: a handler of sonde.yaml (graphite over pickle) carries the figures; down means exit 1 and the position kept', async () => {
@@ -149,17 +153,7 @@ describe('sonde logster', () => {
       appendFileSync(t.log, lines(7, 2));
       const up = t.run('--config', cfg(carbon.picklePort), '-o', 'carbon', '-p', 'viaconfig');
       expect([up.status, up.stderr]).toEqual([0, '']);
-      const now = Math.floor(Date.now() / 1000);
-      let got = new Map<number, number>();
-      for (let i = 0; i < 100 && got.size === 0; i++) {
-        await new Promise((r) => setTimeout(r, 200));
-        try {
-          got = carbon.fetch('viaconfig.numSent', now - 30, now + 5);
-        } catch {
-          /* not created yet */
-        }
-      }
-      expect([...got.values()]).toEqual([9]);
+      expect(await stored(carbon!, 'viaconfig.numSent')).toEqual([9]);
     }, 90_000);
   });
 
