@@ -1,5 +1,10 @@
-// Bundles the agent into one ESM file, dist/sonde.mjs, that the `sonde` bin and the .deb run.
-// A createRequire banner lets bundled CommonJS dependencies (pino, yargs' helpers) call require().
+// Bundles sonde into dist/: sonde.mjs (what the `sonde` bin and the .deb run) only chooses between
+// sonde-agent.mjs (every command but one) and sonde-logster.mjs (`sonde logster`, started by cron
+// every few minutes, so it loads only the log reader, the parsers and Logster's outputs);
+// `sonde logster --config` loads sonde-logster-config.mjs (sonde.yaml and its handlers) on demand.
+// Each is self-contained (no shared chunks: esbuild's splitting broke CommonJS dependencies' lazy
+// requires). A createRequire banner lets bundled CommonJS dependencies (pino, yargs' helpers) call
+// require().
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -69,9 +74,15 @@ const lazyStringWidth = {
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-await build({
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/sonde.mjs',
+// In sonde-logster.mjs, `--config`'s code is the separate file beside it.
+const configOnDemand = {
+  name: 'logster-config-on-demand',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/logster-handler-output\.js$/ }, () => ({ path: './sonde-logster-config.mjs', external: true }));
+  },
+};
+
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -82,14 +93,19 @@ await build({
   // so stack traces stay readable (the source map has the rest).
   minifyWhitespace: true,
   minifySyntax: true,
-  plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter],
   logLevel: 'warning',
   define: { SONDE_VERSION: JSON.stringify(pkg.version) },
   banner: {
     js: [
-      '#!/usr/bin/env node',
       "import { createRequire as __sondeCreateRequire } from 'node:module';",
       'const require = __sondeCreateRequire(import.meta.url);',
     ].join('\n'),
   },
-});
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: ['src/entry.ts'], outfile: 'dist/sonde.mjs', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: ['src/main.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter] }),
+  build({ ...common, entryPoints: ['src/logster-entry.ts'], outfile: 'dist/sonde-logster.mjs', plugins: [zodEnglishOnly, configOnDemand] }),
+  build({ ...common, entryPoints: ['src/logster-handler-output.ts'], outfile: 'dist/sonde-logster-config.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter] }),
+]);

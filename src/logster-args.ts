@@ -1,5 +1,10 @@
-// `sonde logster`'s command line: Logster's options, short flags and defaults (COMPAT.md section 2).
-import yargs from 'yargs';
+// `sonde logster`'s command line: Logster's options, short flags and defaults (COMPAT.md section 2),
+// read the way Python's optparse reads them (Logster is an optparse program): `--opt=value` and
+// `--opt value`, `-pVALUE` and `-p VALUE`, grouped short flags (`-dD`), a unique prefix of a long
+// option (`--metric-pre`), options anywhere among the arguments, `--` ending them, and a value
+// option taking the next word whatever it looks like (`--parser-options "-l WARN"`).
+// Hand-written rather than yargs: it is ~40 lines, matches optparse where yargs differs, and
+// keeps ~25 ms of argument-parser start-up off every cron run.
 
 export const LOGSTER_OUTPUTS = ['stdout', 'graphite', 'statsd', 'ganglia', 'nsca', 'cloudwatch'] as const;
 
@@ -35,121 +40,164 @@ export class LogsterUsageError extends Error {}
 
 export const LOGSTER_USAGE = 'Usage: sonde logster [options] PARSER LOGFILE';
 
-// Options that take a value, with their short forms: optparse gives them the next word whatever it
-// looks like (`--parser-options "-l WARN"`), and reads `-pVALUE` as `-p VALUE`.
-const VALUE_OPTIONS: Record<string, string> = {
-  '-t': '--tailer', '-p': '--metric-prefix', '-x': '--metric-suffix', '-s': '--state-dir', '-l': '--log-dir', '-o': '--output', '-c': '--config',
-};
-const VALUE_LONG = new Set([
-  ...Object.values(VALUE_OPTIONS), '--locker', '--logtail', '--parser-options', '--log-conf', '--stdout-separator', '--graphite-host',
-  '--graphite-protocol', '--statsd-host', '--gmetric-options', '--nsca-host', '--nsca-service-hostname', '--aws-key', '--aws-secret-key', '--max-line-bytes',
-]);
+interface OptionSpec {
+  long: string;
+  short?: string;
+  /** Takes a value (the next word, or the rest of the word); otherwise a flag. */
+  value: boolean;
+  help: string;
+  default?: string;
+  choices?: readonly string[];
+  /** Every occurrence is kept (--output); otherwise the last one wins, as optparse's store does. */
+  repeat?: boolean;
+}
 
-/** Rewrites value options as `--long=value`, so a value starting with "-" stays a value. */
-export function normalizeArgs(argv: readonly string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const w = argv[i]!;
-    if (w === '--') {
-      out.push(...argv.slice(i));
-      break;
-    }
-    const long = VALUE_OPTIONS[w.slice(0, 2)] !== undefined && !w.startsWith('--') ? VALUE_OPTIONS[w.slice(0, 2)]! : VALUE_LONG.has(w) ? w : undefined;
-    if (long === undefined) out.push(w);
-    else if (!w.startsWith('--') && w.length > 2) out.push(`${long}=${w.slice(2)}`);
-    else if (i + 1 < argv.length) out.push(`${long}=${argv[++i]}`);
-    else out.push(w);
-  }
-  return out;
+const OPTIONS: readonly OptionSpec[] = [
+  { long: '--tailer', short: '-t', value: true, default: 'logtail', choices: ['logtail', 'pygtail'], help: 'Tailer whose state file names to use: logtail (logtail2 state) or pygtail' },
+  { long: '--locker', value: true, default: 'fcntl', choices: ['fcntl', 'portalocker'], help: 'Accepted for compatibility; sonde always uses its own lock file' },
+  { long: '--logtail', value: true, default: '/usr/sbin/logtail2', help: "Accepted for compatibility; sonde reads the log itself, continuing logtail2's state" },
+  { long: '--metric-prefix', short: '-p', value: true, default: '', help: 'Prefix joined to every metric name' },
+  { long: '--metric-suffix', short: '-x', value: true, help: 'Suffix joined to every metric name' },
+  { long: '--parser-help', value: false, help: 'Print the options of the selected parser and exit' },
+  { long: '--parser-options', value: true, help: 'Options for the parser, as one string, e.g. "-l WARN,ERROR"' },
+  { long: '--state-dir', short: '-s', value: true, default: '/var/run', help: 'Where the state and lock files live' },
+  { long: '--log-dir', short: '-l', value: true, default: '/var/log/logster', help: 'Where logster.log is written' },
+  { long: '--log-conf', value: true, help: 'Accepted for compatibility (a Python logging config); ignored' },
+  {
+    long: '--output', short: '-o', value: true, repeat: true,
+    help: `Where to send the figures; repeatable: ${LOGSTER_OUTPUTS.filter((o) => o !== 'cloudwatch').join(', ')}, or a handler of the --config file`,
+  },
+  { long: '--dry-run', short: '-d', value: false, help: 'Parse and print what would be sent; send nothing and keep the saved position' },
+  { long: '--debug', short: '-D', value: false, help: 'Log more (to logster.log and stderr)' },
+  { long: '--stdout-separator', value: true, default: '_', help: 'Joins prefix, name and suffix on stdout' },
+  { long: '--graphite-host', value: true, help: "host:port of carbon's plaintext listener (required for -o graphite)" },
+  { long: '--graphite-protocol', value: true, default: 'tcp', choices: ['tcp', 'udp'], help: 'tcp or udp' },
+  { long: '--statsd-host', value: true, help: 'host:port of a StatsD server (required for -o statsd)' },
+  { long: '--gmetric-options', value: true, default: '-d 180 -c /etc/ganglia/gmond.conf', help: 'Options passed to gmetric' },
+  { long: '--nsca-host', value: true, help: 'host:port of an NSCA daemon (required for -o nsca)' },
+  { long: '--nsca-service-hostname', value: true, help: "<host_name> of the NSCA passive check (default: this host's name)" },
+  { long: '--aws-key', value: true, help: 'Accepted so old crontab lines parse; -o cloudwatch is not supported' },
+  { long: '--aws-secret-key', value: true, help: 'Accepted so old crontab lines parse; -o cloudwatch is not supported' },
+  { long: '--from-start', value: false, help: 'On a first run, parse the whole log instead of only recording its end' },
+  { long: '--config', short: '-c', value: true, help: 'A sonde.yaml whose handlers can be named with -o (e.g. -o memcached_queue)' },
+  { long: '--max-line-bytes', value: true, default: '1048576', help: 'Longer lines are counted and skipped' },
+  { long: '--help', short: '-h', value: false, help: 'Show this help' },
+];
+
+const EPILOG =
+  'Exit status: 0 sent (or first run: the end of the log recorded), 1 lock held or the run failed (the position is kept, the next run reads the same lines), 2 bad command line.';
+
+/** `sonde logster --help`: the options with their defaults, one per line. */
+export function logsterHelp(): string {
+  const rows = OPTIONS.map((o) => {
+    const flags = `${o.short ? `${o.short}, ` : '    '}${o.long}${o.value ? ' VALUE' : ''}`;
+    const extra = [o.choices ? `one of ${o.choices.join(', ')}` : '', o.default !== undefined && o.default !== '' ? `default: ${o.default}` : ''].filter(Boolean).join('; ');
+    return [flags, `${o.help}${extra ? ` (${extra})` : ''}`] as const;
+  });
+  const width = Math.max(...rows.map((r) => r[0].length)) + 2;
+  return [
+    LOGSTER_USAGE,
+    '',
+    'Reads the lines added to LOGFILE since the last run, applies PARSER (a built-in such as PostfixLogster, or a .js/.mjs parser plugin) and sends the figures. A drop-in replacement for a Logster crontab line: same options, state files and output.',
+    '',
+    'Options:',
+    ...rows.map(([f, h]) => `  ${f.padEnd(width)}${h}`),
+    '',
+    EPILOG,
+    '',
+  ].join('\n');
+}
+
+/** The option a word names: exact long name, a unique prefix of one (as optparse allows), or a short flag. */
+function longOption(name: string): OptionSpec {
+  const exact = OPTIONS.find((o) => o.long === name);
+  if (exact) return exact;
+  const prefixed = OPTIONS.filter((o) => o.long.startsWith(name));
+  if (prefixed.length === 1) return prefixed[0]!;
+  if (prefixed.length > 1) throw new LogsterUsageError(`${name} is ambiguous: it could be ${prefixed.map((o) => o.long).join(', ')}`);
+  throw new LogsterUsageError(`no such option: ${name}`);
 }
 
 /** Parses Logster's command line; throws LogsterUsageError (exit 2) with the problem named. */
-export async function parseLogsterArgs(argv: readonly string[]): Promise<LogsterArgs | { help: string }> {
-  const wantsHelp = argv.some((a) => a === '--help' || a === '-h');
-  // Every option that takes a value takes exactly the next word, even one that starts with "-"
-  // (`--parser-options "-l WARN"`), as Python's optparse does.
-  const str = (describe: string, extra: object = {}) => ({ type: 'string' as const, nargs: 1, requiresArg: true, describe, ...extra });
-  const p = yargs(normalizeArgs(argv))
-    .scriptName('sonde logster')
-    .usage(`${LOGSTER_USAGE}\n\nReads the lines added to LOGFILE since the last run, applies PARSER (a built-in such as PostfixLogster, or a .js/.mjs parser plugin) and sends the figures. A drop-in replacement for a Logster crontab line: same options, state files and output.`)
-    .parserConfiguration({ 'camel-case-expansion': true, 'duplicate-arguments-array': true, 'strip-aliased': true, 'boolean-negation': false })
-    .option('tailer', str('Tailer whose state file names to use: logtail (logtail2 state) or pygtail', { alias: 't', choices: ['logtail', 'pygtail'], default: 'logtail' }))
-    .option('locker', str('Accepted for compatibility; sonde always uses its own lock file', { choices: ['fcntl', 'portalocker'], default: 'fcntl' }))
-    .option('logtail', str('Accepted for compatibility; sonde reads the log itself, continuing logtail2\'s state', { default: '/usr/sbin/logtail2' }))
-    .option('metric-prefix', str('Prefix joined to every metric name', { alias: 'p', default: '' }))
-    .option('metric-suffix', str('Suffix joined to every metric name', { alias: 'x' }))
-    .option('parser-help', { type: 'boolean', describe: 'Print the options of the selected parser and exit' })
-    .option('parser-options', str('Options for the parser, as one string, e.g. "-l WARN,ERROR"'))
-    .option('state-dir', str('Where the state and lock files live', { alias: 's', default: '/var/run' }))
-    .option('log-dir', str('Where logster.log is written', { alias: 'l', default: '/var/log/logster' }))
-    .option('log-conf', str('Accepted for compatibility (a Python logging config); ignored'))
-    .option('output', str(`Where to send the figures; repeatable: ${LOGSTER_OUTPUTS.filter((o) => o !== 'cloudwatch').join(', ')}, or a handler of the --config file`, { alias: 'o' }))
-    .option('dry-run', { alias: 'd', type: 'boolean', default: false, describe: 'Parse and print what would be sent; send nothing and keep the saved position' })
-    .option('debug', { alias: 'D', type: 'boolean', default: false, describe: 'Log more (to logster.log and stderr)' })
-    .option('stdout-separator', str('Joins prefix, name and suffix on stdout', { default: '_' }))
-    .option('graphite-host', str('host:port of carbon\'s plaintext listener (required for -o graphite)'))
-    .option('graphite-protocol', str('tcp or udp', { choices: ['tcp', 'udp'], default: 'tcp' }))
-    .option('statsd-host', str('host:port of a StatsD server (required for -o statsd)'))
-    .option('gmetric-options', str('Options passed to gmetric', { default: '-d 180 -c /etc/ganglia/gmond.conf' }))
-    .option('nsca-host', str('host:port of an NSCA daemon (required for -o nsca)'))
-    .option('nsca-service-hostname', str('<host_name> of the NSCA passive check (default: this host\'s name)'))
-    .option('aws-key', str('Accepted so old crontab lines parse; -o cloudwatch is not supported'))
-    .option('aws-secret-key', str('Accepted so old crontab lines parse; -o cloudwatch is not supported'))
-    .option('from-start', { type: 'boolean', default: false, describe: 'On a first run, parse the whole log instead of only recording its end' })
-    .option('config', str('A sonde.yaml whose handlers can be named with -o (e.g. -o memcached_queue)', { alias: 'c' }))
-    .option('max-line-bytes', { type: 'number', default: 1048576, describe: 'Longer lines are counted and skipped' })
-    .strictOptions()
-    .help(false)
-    .version(false)
-    .option('help', { alias: 'h', type: 'boolean', describe: 'Show this help' })
-    .wrap(wantsHelp ? Math.min(110, process.stdout.columns || 100) : null)
-    .epilog('Exit status: 0 sent (or first run: the end of the log recorded), 1 lock held or the run failed (the position is kept, the next run reads the same lines), 2 bad command line.')
-    .exitProcess(false)
-    .fail((msg, err) => {
-      throw err ?? new LogsterUsageError(msg);
-    });
-  if (wantsHelp) return { help: `${await p.getHelp()}\n` };
-  let a: Record<string, unknown>;
-  try {
-    a = (await p.parseAsync()) as Record<string, unknown>;
-  } catch (err) {
-    if (err instanceof LogsterUsageError) throw err;
-    throw new LogsterUsageError((err as Error).message);
+export function parseLogsterArgs(argv: readonly string[]): LogsterArgs | { help: string } {
+  const values = new Map<OptionSpec, string[]>();
+  const positional: string[] = [];
+  const set = (o: OptionSpec, v: string) => {
+    if (o.choices && !o.choices.includes(v)) throw new LogsterUsageError(`option ${o.long}: invalid choice: '${v}' (choose from ${o.choices.map((c) => `'${c}'`).join(', ')})`);
+    const list = values.get(o);
+    if (list) list.push(v);
+    else values.set(o, [v]);
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const w = argv[i]!;
+    if (w === '--') {
+      positional.push(...argv.slice(i + 1));
+      break;
+    }
+    if (w.startsWith('--')) {
+      const eq = w.indexOf('=');
+      const o = longOption(eq < 0 ? w : w.slice(0, eq));
+      if (!o.value) {
+        if (eq >= 0) throw new LogsterUsageError(`${o.long} option does not take a value`);
+        set(o, 'true');
+      } else if (eq >= 0) set(o, w.slice(eq + 1));
+      else if (i + 1 < argv.length) set(o, argv[++i]!);
+      else throw new LogsterUsageError(`${o.long} option requires an argument`);
+    } else if (w.length > 1 && w.startsWith('-')) {
+      // -dD is -d -D; -pweb is -p web; -p web takes the next word.
+      for (let k = 1; k < w.length; k++) {
+        const flag = `-${w[k]}`;
+        const o = OPTIONS.find((x) => x.short === flag);
+        if (!o) throw new LogsterUsageError(`no such option: ${flag}`);
+        if (!o.value) {
+          set(o, 'true');
+          continue;
+        }
+        if (k + 1 < w.length) set(o, w.slice(k + 1));
+        else if (i + 1 < argv.length) set(o, argv[++i]!);
+        else throw new LogsterUsageError(`${flag} option requires an argument`);
+        break;
+      }
+    } else positional.push(w);
   }
-  const last = <T>(v: unknown): T => (Array.isArray(v) ? (v[v.length - 1] as T) : (v as T));
-  const positional = (a._ as unknown[]).map(String);
-  const outputs = ([] as unknown[]).concat(a.output ?? []).map(String);
-  const parserHelp = Boolean(a.parserHelp);
+  const spec = (long: string) => OPTIONS.find((o) => o.long === long)!;
+  const all = (long: string): string[] => values.get(spec(long)) ?? [];
+  const last = (long: string): string | undefined => all(long).at(-1) ?? spec(long).default;
+  const flag = (long: string): boolean => values.has(spec(long));
+  if (flag('--help')) return { help: logsterHelp() };
+  const outputs = all('--output');
+  const parserHelp = flag('--parser-help');
   if (!parserHelp && positional.length !== 2) throw new LogsterUsageError('Supply at least two arguments: parser and logfile.');
   if (parserHelp && positional.length < 1) throw new LogsterUsageError('Name the parser whose options to print.');
   if (!parserHelp && outputs.length === 0) throw new LogsterUsageError('Supply where the data should be sent with -o (or --output).');
-  const maxLineBytes = Number(last(a.maxLineBytes));
-  if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 64) throw new LogsterUsageError('--max-line-bytes must be a whole number of at least 64');
+  const maxText = last('--max-line-bytes')!;
+  const maxLineBytes = /^\d+$/.test(maxText) ? Number(maxText) : NaN;
+  if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 64) throw new LogsterUsageError(`--max-line-bytes must be a whole number of at least 64, not "${maxText}"`);
   return {
     parser: positional[0]!,
     logFile: positional[1] ?? '',
-    tailer: last(a.tailer),
-    locker: last(a.locker),
-    logtail: last(a.logtail),
-    metricPrefix: last(a.metricPrefix) ?? '',
-    metricSuffix: last(a.metricSuffix),
+    tailer: last('--tailer') as LogsterArgs['tailer'],
+    locker: last('--locker')!,
+    logtail: last('--logtail')!,
+    metricPrefix: last('--metric-prefix')!,
+    metricSuffix: last('--metric-suffix'),
     parserHelp,
-    parserOptions: last(a.parserOptions),
-    stateDir: last(a.stateDir),
-    logDir: last(a.logDir),
-    logConf: last(a.logConf),
+    parserOptions: last('--parser-options'),
+    stateDir: last('--state-dir')!,
+    logDir: last('--log-dir')!,
+    logConf: last('--log-conf'),
     outputs: [...new Set(outputs)],
-    dryRun: Boolean(a.dryRun),
-    debug: Boolean(a.debug),
-    stdoutSeparator: last(a.stdoutSeparator),
-    graphiteHost: last(a.graphiteHost),
-    graphiteProtocol: last(a.graphiteProtocol),
-    statsdHost: last(a.statsdHost),
-    gmetricOptions: last(a.gmetricOptions),
-    nscaHost: last(a.nscaHost),
-    nscaServiceHostname: last(a.nscaServiceHostname),
-    fromStart: Boolean(a.fromStart),
-    config: last(a.config),
+    dryRun: flag('--dry-run'),
+    debug: flag('--debug'),
+    stdoutSeparator: last('--stdout-separator')!,
+    graphiteHost: last('--graphite-host'),
+    graphiteProtocol: last('--graphite-protocol') as LogsterArgs['graphiteProtocol'],
+    statsdHost: last('--statsd-host'),
+    gmetricOptions: last('--gmetric-options')!,
+    nscaHost: last('--nsca-host'),
+    nscaServiceHostname: last('--nsca-service-hostname'),
+    fromStart: flag('--from-start'),
+    config: last('--config'),
     maxLineBytes,
   };
 }

@@ -4,7 +4,7 @@
 // go through the handler's own code and the core's outbox, with Logster's names; the run's
 // offset moves only when the handler accepted every figure. No disk spool: it belongs to the agent
 // that owns the handler, and a cron run that could not send keeps its offset instead.
-import { LogsterUsageError, type LogsterArgs } from './logster-args.js';
+import type { LogsterArgs } from './logster-args.js';
 import { metricName, type LogsterOutput } from './logster-outputs.js';
 import type { ParsedMetric, PluginLogger } from './plugin-api.js';
 import type { Sample } from './sample.js';
@@ -18,8 +18,11 @@ export interface ConfigHandlers {
   output(name: string, a: LogsterArgs, log: PluginLogger): LogsterOutput;
 }
 
-/** Loads `--config FILE` for its handlers; a config problem is a usage error (exit 2). */
-export async function loadConfigHandlers(file: string): Promise<ConfigHandlers> {
+/**
+ * Loads `--config FILE` for its handlers; a config problem is a usage error (exit 2), made by
+ * `usageError` (this module is its own bundle, so it cannot share the caller's error class).
+ */
+export async function loadConfigHandlers(file: string, usageError: (message: string) => Error): Promise<ConfigHandlers> {
   const [{ loadConfig }, { isConfigProblem }, { HandlerSlot }, { NameTable, relativePath }] = await Promise.all([
     import('./config.js'),
     import('./config-errors.js'),
@@ -30,7 +33,7 @@ export async function loadConfigHandlers(file: string): Promise<ConfigHandlers> 
   try {
     loaded = await loadConfig(file);
   } catch (err) {
-    if (isConfigProblem(err)) throw new LogsterUsageError(`--config ${file} is invalid:\n${err.message}\nFix it, then check it with "sonde check-config --config ${file}".`);
+    if (isConfigProblem(err)) throw usageError(`--config ${file} is invalid:\n${err.message}\nFix it, then check it with "sonde check-config --config ${file}".`);
     throw err;
   }
   const handlers = loaded.config.handlers;
@@ -41,7 +44,7 @@ export async function loadConfigHandlers(file: string): Promise<ConfigHandlers> 
       // A section split into parts (graphite mode: replicate or shard) is used whole.
       const sections = handlers.filter((h) => h.key === name || h.group?.name === name);
       if (sections.length === 0) {
-        throw new LogsterUsageError(
+        throw usageError(
           `unknown output ${name}: it is not one of Logster's (stdout, graphite, statsd, ganglia, nsca) and ${file} has no handler section named ${name}${names.size ? ` (it has: ${[...names].join(', ')})` : ' (it has none)'}`,
         );
       }

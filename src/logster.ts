@@ -167,7 +167,7 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
   let parser: ParserInstance;
   let handlers: ConfigHandlers | undefined;
   try {
-    const parsed = await parseLogsterArgs(argv);
+    const parsed = parseLogsterArgs(argv);
     if ('help' in parsed) {
       io.out(parsed.help);
       return 0;
@@ -178,7 +178,7 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
       io.out(await parserHelp(resolved.def));
       return 0;
     }
-    handlers = a.config ? await (await import('./logster-handler-output.js')).loadConfigHandlers(a.config) : undefined;
+    handlers = a.config ? await (await import('./logster-handler-output.js')).loadConfigHandlers(a.config, (m) => new LogsterUsageError(m)) : undefined;
     for (const o of a.outputs) {
       if (handlers?.names.has(o)) continue; // a handler section of --config, by that name
       if (o === 'cloudwatch') {
