@@ -11,9 +11,15 @@ const BOUNCED = 3;
 function statusAt(buf: Buffer, at: number, end: number): number {
   const c = buf[at];
   if (c === 0x73 && at + 4 <= end && buf[at + 1] === 0x65 && buf[at + 2] === 0x6e && buf[at + 3] === 0x74) return SENT; // sent
-  if (c === 0x64 && at + 8 <= end && buf.compare(DEFERRED_W, 0, 8, at, at + 8) === 0) return DEFERRED;
-  if (c === 0x62 && at + 7 <= end && buf.compare(BOUNCED_W, 0, 7, at, at + 7) === 0) return BOUNCED;
+  if (c === 0x64 && at + 8 <= end && same(buf, at, DEFERRED_W)) return DEFERRED;
+  if (c === 0x62 && at + 7 <= end && same(buf, at, BOUNCED_W)) return BOUNCED;
   return 0;
+}
+
+/** Whether `buf` holds `word` at `at` (a byte loop: Buffer.compare's call costs more for 8 bytes). */
+function same(buf: Buffer, at: number, word: Buffer): boolean {
+  for (let i = 1; i < word.length; i++) if (buf[at + i] !== word[i]) return false;
+  return true;
 }
 
 // Exact powers of ten, written as literals (each is exactly representable up to 1e22).
@@ -56,10 +62,11 @@ export default defineParser({
     let totalDelay = 0;
     // Logster's pattern `.*delay=(?P<d>[^,]+),.*status=(?P<s>sent|deferred|bounced)`, matched from the
     // line's start, picks the last such status and the last `delay=<value>,` that ends before it.
-    const parseBytes = (buf: Buffer, start: number, end: number): void => {
+    const parseBytes = (buf: Buffer, start: number, end: number, lastNeedle: number): void => {
       // (A negative offset would make lastIndexOf count from the buffer's end.)
       if (end - start < DELAY.length + STATUS.length + 5) return;
-      let j = buf.lastIndexOf(STATUS, end - STATUS.length);
+      // The core passes the last `status=` of the line when it found it (the needle below).
+      let j = lastNeedle >= start ? lastNeedle : buf.lastIndexOf(STATUS, end - STATUS.length);
       let status = 0;
       while (j >= start) {
         status = statusAt(buf, j + STATUS.length, end);
@@ -89,7 +96,7 @@ export default defineParser({
       parseBytes,
       parseLine(line: string) {
         const b = Buffer.from(line, 'utf8');
-        parseBytes(b, 0, b.length);
+        parseBytes(b, 0, b.length, -1);
       },
       report(duration: number): ParsedMetric[] {
         const total = sent + deferred + bounced;

@@ -1,12 +1,15 @@
 // Bundles sonde into dist/: sonde.mjs (what the `sonde` bin and the .deb run) only chooses between
-// sonde-agent.mjs (every command but one) and sonde-logster.mjs (`sonde logster`, started by cron
-// every few minutes, so it loads only the log reader, the parsers and Logster's outputs);
+// sonde-agent.mjs (every command but one) and sonde-logster.cjs (`sonde logster`, started by cron
+// every few minutes, so it loads only the log reader, the parsers and Logster's outputs, with V8's
+// code cache in sonde-logster.cache);
 // `sonde logster --config` loads sonde-logster-config.mjs (sonde.yaml and its handlers) on demand.
 // Each is self-contained (no shared chunks: esbuild's splitting broke CommonJS dependencies' lazy
 // requires). A createRequire banner lets bundled CommonJS dependencies (pino, yargs' helpers) call
 // require().
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -74,11 +77,25 @@ const lazyStringWidth = {
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
-// In sonde-logster.mjs, `--config`'s code is the separate file beside it.
+// In sonde-logster.cjs, `--config`'s code is the ES module sonde-logster-config.mjs beside it,
+// imported through src/esm-import.ts (the entry's import(): the bundle's own has no loader).
 const configOnDemand = {
   name: 'logster-config-on-demand',
   setup(b) {
-    b.onResolve({ filter: /^\.\/logster-handler-output\.js$/ }, () => ({ path: './sonde-logster-config.mjs', external: true }));
+    b.onResolve({ filter: /^\.\/logster-handler-output\.js$/ }, () => ({ path: 'logster-config', namespace: 'logster-config-on-demand' }));
+    b.onLoad({ filter: /.*/, namespace: 'logster-config-on-demand' }, () => ({
+      contents: [
+        `import { importModule } from ${JSON.stringify(path.resolve('src/esm-import.ts'))};`,
+        "import { pathToFileURL } from 'node:url';",
+        "import path from 'node:path';",
+        'export async function loadConfigHandlers(...args) {',
+        "  const m = await importModule(pathToFileURL(path.join(__dirname, 'sonde-logster-config.mjs')).href);",
+        '  return m.loadConfigHandlers(...args);',
+        '}',
+      ].join('\n'),
+      loader: 'js',
+      resolveDir: process.cwd(),
+    }));
   },
 };
 
@@ -106,6 +123,40 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: ['src/entry.ts'], outfile: 'dist/sonde.mjs', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...common, entryPoints: ['src/main.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter] }),
-  build({ ...common, entryPoints: ['src/logster-entry.ts'], outfile: 'dist/sonde-logster.mjs', plugins: [zodEnglishOnly, configOnDemand] }),
+  // CommonJS, so src/entry.ts can run it with V8's code cache (vm.Script; ES modules cannot have one on node 20).
+  // import() is turned into require(): inside a script made from a code cache it has no loader.
+  build({
+    ...common,
+    format: 'cjs',
+    banner: undefined,
+    supported: { 'dynamic-import': false },
+    entryPoints: ['src/logster-entry.ts'],
+    outfile: 'dist/sonde-logster.cjs',
+    plugins: [zodEnglishOnly, configOnDemand],
+  }),
   build({ ...common, entryPoints: ['src/logster-handler-output.ts'], outfile: 'dist/sonde-logster-config.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter] }),
 ]);
+
+// The code cache of sonde-logster.cjs, from a run on a small Postfix log (what cron runs do).
+{
+  const dir = mkdtempSync(path.join(tmpdir(), 'sonde-build-'));
+  try {
+    const log = path.join(dir, 'mail.log');
+    writeFileSync(
+      log,
+      [
+        'Nov 22 10:00:00 mx1 postfix/smtp[1]: A1: to=<a@example.org>, relay=x[192.0.2.1]:25, delay=0.5, delays=0/0/0/0.5, dsn=2.0.0, status=sent (250 ok)',
+        'Nov 22 10:00:01 mx1 postfix/smtp[1]: A2: to=<b@example.org>, relay=none, delay=3, delays=0/0/3/0, dsn=4.4.1, status=deferred (connect timed out)',
+        'Nov 22 10:00:02 mx1 postfix/smtp[1]: A3: to=<c@example.org>, relay=y[192.0.2.2]:25, delay=1.2, delays=0/0/0/1.2, dsn=5.1.1, status=bounced (unknown user)',
+        'Nov 22 10:00:03 mx1 postfix/qmgr[2]: A3: removed',
+        '',
+      ].join('\n'),
+    );
+    execFileSync(process.execPath, ['dist/sonde.mjs', 'logster', '--from-start', '-s', dir, '-l', dir, '-o', 'stdout', 'PostfixLogster', log], {
+      env: { ...process.env, SONDE_WRITE_CODE_CACHE: '1' },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,11 +1,41 @@
 // One run per log: a lock file holding the owner's pid. A lock whose process is gone is taken over
 // (Logster obeys it forever); a second live run is refused.
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { processAlive } from './process-alive.js';
 
 export class LockHeld extends Error {}
 
+/**
+ * Creates the lock with our pid in it, or returns false when it exists. The pid is written to a
+ * private file first and hard-linked into place, so the lock is never seen empty (a run killed
+ * between creating and writing it would otherwise block the next runs for 10 s).
+ */
 function tryCreate(file: string): boolean {
+  const mine = `${file}.${process.pid}`;
+  try {
+    writeFileSync(mine, String(process.pid), { mode: 0o644 });
+  } catch {
+    return tryCreateDirect(file);
+  }
+  try {
+    linkSync(mine, file);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    // A filesystem without hard links: create the lock in place.
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') return tryCreateDirect(file);
+    throw err;
+  } finally {
+    try {
+      unlinkSync(mine);
+    } catch {
+      /* already gone */
+    }
+  }
+}
+
+function tryCreateDirect(file: string): boolean {
   try {
     const fd = openSync(file, 'wx', 0o644);
     writeSync(fd, String(process.pid));
@@ -42,7 +72,8 @@ export function takeLock(file: string): () => void {
       continue;
     }
     const pid = Number(text);
-    // An empty lock may be one being written this instant; only an old one is stale.
+    // An empty lock (written by another tool, or on a filesystem without hard links) may be one
+    // being written this instant; only an old one is stale.
     const stale = /^\d+$/.test(text) ? pid !== process.pid && !processAlive(pid, mtime) : Date.now() - mtime > 10_000;
     if (!stale) throw new LockHeld(`another run holds the lock ${file} (pid ${text || 'unknown'})`);
     try {

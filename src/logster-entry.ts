@@ -1,7 +1,10 @@
-// Entry point of dist/sonde-logster.mjs: `sonde logster` alone, so a cron run loads and compiles
+// Entry point of dist/sonde-logster.cjs: `sonde logster` alone, so a cron run loads and compiles
 // only what Logster's command needs (see src/entry.ts).
+import { setModuleImporter } from './esm-import.js';
 import { logsterMain } from './logster.js';
 
-export function run(argv: readonly string[]): Promise<number> {
+/** `importModule` loads parser plugin files (this bundle has no import() of its own). */
+export function run(argv: readonly string[], importModule: (url: string) => Promise<unknown>): Promise<number> {
+  setModuleImporter(importModule);
   return logsterMain(argv, { out: (s) => void process.stdout.write(s), err: (s) => void process.stderr.write(s) });
 }

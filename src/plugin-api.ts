@@ -153,8 +153,12 @@ export interface ParserInstance {
    * skips other lines without decoding them; declare it only when such lines can never count.
    */
   readonly needles?: readonly string[];
-  /** Optional fast path: called instead of parseLine with the line's bytes `buf[start, end)`. */
-  parseBytes?(buf: Buffer, start: number, end: number): void;
+  /**
+   * Optional fast path: called instead of parseLine with the line's bytes `buf[start, end)`.
+   * `lastNeedle` is where the line's last occurrence of the needle begins when the parser names
+   * exactly one needle (the core found it already), otherwise -1.
+   */
+  parseBytes?(buf: Buffer, start: number, end: number, lastNeedle: number): void;
   /** The figures for the lines seen since the parser was created or last reported; resets them. */
   report(durationSeconds: number): ParsedMetric[];
 }

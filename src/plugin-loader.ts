@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { bytes, defineCollector, defineHandler, defineParser, duration, formatValue, mean, percentile, plaintextLine, pyFloat, regex, sortNumbers, z, type PluginApi, type PluginDefinition } from './plugin-api.js';
 import type { Registry } from './registry.js';
 import { VERSION } from './version.js';
+import { importModule } from './esm-import.js';
 
 export const pluginApi: PluginApi = Object.freeze({ z, duration, bytes, regex, formatValue, plaintextLine, pyFloat, mean, percentile, sortNumbers, defineCollector, defineHandler, defineParser, version: VERSION });
 
@@ -34,7 +35,7 @@ function pluginFiles(dir: string): string[] | undefined {
 export async function importPluginFile(file: string): Promise<PluginDefinition[]> {
   // The mtime in the URL makes a SIGHUP reload pick up an edited plugin instead of the cached module.
   const url = `${pathToFileURL(file).href}?mtime=${Math.floor(statSync(file).mtimeMs)}`;
-  const mod = (await import(url)) as { default?: unknown };
+  const mod = (await importModule(url)) as { default?: unknown };
   let exported = mod.default;
   if (exported === undefined) throw new Error('it has no default export; export default (api) => api.defineCollector({...})');
   if (typeof exported === 'function') exported = await (exported as (api: PluginApi) => unknown)(pluginApi);

@@ -273,6 +273,37 @@ describe('sonde logster', () => {
     expect(t.sent()).toBe(3);
   });
 
+  it('a parser plugin file (.mjs) with its own --parser-options', () => {
+    const t = setup();
+    const plugin = path.join(t.dir, 'haproxy.mjs');
+    // An outside author's parser: counts lines with a status code at or above --min.
+    writeFileSync(
+      plugin,
+      `export default (api) => api.defineParser({
+        name: 'haproxy_errors',
+        aliases: [],
+        description: 'HTTP statuses at or above a threshold',
+        schema: api.z.strictObject({ min: api.z.coerce.number().default(500) }),
+        flags: [{ long: '--min', short: '-m', key: 'min' }],
+        create(o) {
+          let n = 0;
+          return {
+            needles: [' status='],
+            parseLine(line) { const m = / status=(\\d{3})/.exec(line); if (m && Number(m[1]) >= o.min) n++; },
+            report: () => { const r = [{ name: 'errors', value: n }]; n = 0; return r; },
+          };
+        },
+      });\n`,
+    );
+    writeFileSync(t.log, ['a status=200', 'b status=404', 'c status=503', 'd nothing', 'e status=500', ''].join('\n'));
+    const pstate = path.join(t.dir, 'pstate');
+    const r = sonde(['logster', '-s', pstate, '-l', path.join(t.dir, 'logs'), '--from-start', '-o', 'stdout', '--parser-options', '-m 404', plugin, t.log]);
+    expect(r.stderr).toBe('');
+    expect([r.status, r.stdout.split(' ').slice(1).join(' ')]).toEqual([0, 'errors 3\n']);
+    // Its state file is named after the parser's name, as for a dotted Python parser.
+    expect(existsSync(path.join(pstate, `logtail-haproxy_errors${t.log.split('/').join('-')}.state`))).toBe(true);
+  });
+
   it('bad command lines exit 2 naming the problem; cloudwatch says what to use instead', () => {
     const t = setup();
     writeFileSync(t.log, '');
