@@ -3,16 +3,20 @@ import { defineCollector, z } from '../src/plugin-api.js';
 
 export const VMSTAT_FIELDS = ['pgfault', 'pgmajfault', 'pgpgin', 'pgpgout', 'pswpin', 'pswpout'] as const;
 
-/** Parses `name value` lines. */
-export function parseVmstat(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp <= 0) continue;
-    const v = Number(line.slice(sp + 1));
-    if (Number.isFinite(v)) out.set(line.slice(0, sp), v);
-  }
-  return out;
+/**
+ * The values of `fields` in /proc/vmstat's text, found by search instead of parsing the ~190
+ * other lines; undefined for a field that is missing or not a number.
+ */
+export function vmstatFields(text: string, fields: readonly string[]): (number | undefined)[] {
+  return fields.map((f) => {
+    let at = text.startsWith(`${f} `) ? 0 : text.indexOf(`\n${f} `);
+    if (at < 0) return undefined;
+    if (at > 0) at++;
+    const from = at + f.length + 1;
+    const nl = text.indexOf('\n', from);
+    const v = Number(text.slice(from, nl < 0 ? text.length : nl));
+    return Number.isFinite(v) ? v : undefined;
+  });
 }
 
 export default defineCollector({
@@ -20,10 +24,11 @@ export default defineCollector({
   description: 'Page faults, paging and swapping per second from /proc/vmstat.',
   schema: z.object({}),
   async collect(ctx) {
-    const stats = parseVmstat(await ctx.proc.read('vmstat'));
-    for (const f of VMSTAT_FIELDS) {
-      const v = stats.get(f);
-      if (v !== undefined) ctx.rate(f, v, { precision: 2 });
+    const values = vmstatFields(await ctx.proc.read('vmstat'), VMSTAT_FIELDS);
+    const p2 = { precision: 2 };
+    for (let i = 0; i < VMSTAT_FIELDS.length; i++) {
+      const v = values[i];
+      if (v !== undefined) ctx.rate(VMSTAT_FIELDS[i]!, v, p2);
     }
   },
 });

@@ -99,6 +99,24 @@ const configOnDemand = {
   },
 };
 
+// Dependencies the agent rarely needs at all (systeminformation: `sonde info` and hosts without
+// /proc; pino-pretty: a person at a terminal) are files of their own beside sonde-agent.mjs,
+// required on first use. In the agent they were a third of the code compiled at every start, and
+// compiling is what sets sonde run's peak memory.
+const vendorOnDemand = (names) => ({
+  name: 'vendor-on-demand',
+  setup(b) {
+    const filter = new RegExp(`^(${names.map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`);
+    b.onResolve({ filter }, (args) => (args.namespace === 'vendor-on-demand' ? undefined : { path: args.path, namespace: 'vendor-on-demand' }));
+    b.onResolve({ filter: /^\.\/sonde-vendor-.*\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'vendor-on-demand' }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(`./sonde-vendor-${args.path}.cjs`)});`,
+      loader: 'js',
+    }));
+  },
+});
+const VENDORED = ['systeminformation', 'pino-pretty'];
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -122,7 +140,10 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: ['src/entry.ts'], outfile: 'dist/sonde.mjs', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...common, entryPoints: ['src/main.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter] }),
+  build({ ...common, entryPoints: ['src/main.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, vendorOnDemand(VENDORED)] }),
+  ...VENDORED.map((name) =>
+    build({ ...common, format: 'cjs', banner: undefined, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: process.cwd() }, outfile: `dist/sonde-vendor-${name}.cjs` }),
+  ),
   // CommonJS, so src/entry.ts can run it with V8's code cache (vm.Script; ES modules cannot have one on node 20).
   // import() is turned into require(): inside a script made from a code cache it has no loader.
   build({
@@ -134,7 +155,7 @@ await Promise.all([
     outfile: 'dist/sonde-logster.cjs',
     plugins: [zodEnglishOnly, configOnDemand],
   }),
-  build({ ...common, entryPoints: ['src/logster-handler-output.ts'], outfile: 'dist/sonde-logster-config.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter] }),
+  build({ ...common, entryPoints: ['src/logster-handler-output.ts'], outfile: 'dist/sonde-logster-config.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, vendorOnDemand(VENDORED)] }),
 ]);
 
 // The code cache of sonde-logster.cjs, from a run on a small Postfix log (what cron runs do).

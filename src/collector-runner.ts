@@ -1,9 +1,10 @@
 // Runs one configured collector: builds its context for each run, interns its names, derives its
 // rates, and hands back the samples of the run, all with the run's one timestamp.
+import { statfsSync as fsStatfsSync } from 'node:fs';
 import { statfs as fsStatfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { CollectorContext, EmitOptions, FileReader, ParserDefinition, PluginLogger, SampleKind, StatFs } from './plugin-api.js';
-import type { Sample } from './sample.js';
+import type { MetricName, Sample } from './sample.js';
 import type { CollectorSection } from './config-validate.js';
 import { NameTable } from './naming.js';
 import { RateTracker, type MonotonicClock, monotonicMs } from './rate.js';
@@ -46,6 +47,9 @@ export class CollectorRunner {
   private readonly clock: MonotonicClock;
   private readonly stateDir: string | undefined;
   private readonly parser: (name: string) => ParserDefinition | undefined;
+  /** Rate baseline keys by interned name. */
+  private readonly rateKeys = new Map<MetricName, string>();
+  private lastPrune = -Infinity;
 
   constructor(
     readonly section: CollectorSection,
@@ -80,6 +84,7 @@ export class CollectorRunner {
       }
       samples.push({ name: names.get(name, opts?.instance), value, kind, timestamp, precision: opts?.precision });
     };
+    const rateKeys = this.rateKeys;
     const ctx: CollectorContext<Record<string, unknown>, unknown> = {
       config: this.section.config,
       state: this.state,
@@ -88,7 +93,14 @@ export class CollectorRunner {
         push(name, value, o?.kind ?? 'gauge', o);
       },
       rate(name, counter, opts) {
-        const key = rateKeyPrefix + (opts?.instance ?? '') + '\u0000' + (typeof name === 'string' ? name : name.join('\u0000'));
+        // The baseline's key, built once per name: the interned name finds it without joining
+        // and hashing a new string for every counter of every run.
+        const interned = names.get(name, opts?.instance);
+        let key = rateKeys.get(interned);
+        if (key === undefined) {
+          key = rateKeyPrefix + (opts?.instance ?? '') + '\u0000' + (typeof name === 'string' ? name : name.join('\u0000'));
+          rateKeys.set(interned, key);
+        }
         const r = rates.derive(key, counter, now);
         if (r !== undefined) push(name, r, 'rate', opts);
         return r;
@@ -107,6 +119,7 @@ export class CollectorRunner {
       proc: this.deps.proc,
       sys: this.deps.sys,
       statfs: this.deps.statfs ?? defaultStatfs,
+      statfsSync: this.deps.statfs ? undefined : defaultStatfsSync,
       signal,
       log: this.deps.log,
       stateDir: this.stateDir,
@@ -120,7 +133,13 @@ export class CollectorRunner {
       }
       this.initialised = true;
       await this.section.plugin.collect(ctx);
-      if (this.deps.forgetAfter !== undefined) this.rates.prune(now - this.deps.forgetAfter);
+      // Baselines not updated for forgetAfter go; looking for them every run would cost more
+      // than the collection, so about ten times per forgetAfter.
+      const forget = this.deps.forgetAfter;
+      if (forget !== undefined && now - this.lastPrune >= forget / 10) {
+        this.rates.prune(now - forget);
+        this.lastPrune = now;
+      }
       return { samples: signal.aborted ? [] : samples, error: undefined, invalid };
     } catch (err) {
       return { samples: signal.aborted ? [] : samples, error: err instanceof Error ? err : new Error(String(err)), invalid };
@@ -152,5 +171,10 @@ export class CollectorRunner {
 
 async function defaultStatfs(path: string): Promise<StatFs> {
   const s = await fsStatfs(path);
+  return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
+}
+
+function defaultStatfsSync(path: string): StatFs {
+  const s = fsStatfsSync(path);
   return { bsize: s.bsize, blocks: s.blocks, bfree: s.bfree, bavail: s.bavail, files: s.files, ffree: s.ffree };
 }
