@@ -48,7 +48,10 @@ describe('scheduler', () => {
       expect(o).toBeLessThan(5000);
     }
     expect(offsetFor('cpu', 10_000)).toBe(offsetFor('cpu', 10_000));
-    for (const k of keys) expect(offsetFor(k, 1000) % 125).toBe(0); // 500 ms span / 4 slots
+    // Under 8 s, slots would be less than 1 s apart: every job starts with the window.
+    for (const k of keys) expect([offsetFor(k, 1000), offsetFor(k, 7000)]).toEqual([0, 0]);
+    expect(new Set(keys.map((k) => offsetFor(k, 8000))).size).toBeGreaterThanOrEqual(2);
+    for (const k of keys) expect(offsetFor(k, 8000) % 1000).toBe(0); // 4 s span / 4 slots
   });
 
   it('abandons a hung run at its timeout, never overlaps it, and keeps other jobs on their windows', async () => {
