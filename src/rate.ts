@@ -33,21 +33,14 @@ export class RateTracker {
 
   constructor(private readonly clock: MonotonicClock = monotonicMs) {}
 
+  /** Milliseconds between the last two readings seen by advance(). */
+  private elapsedMs = 0;
+
   /** The per-second rate of `counter` since the last call for `key`, or undefined. */
   derive(key: string, counter: number, now: number = this.clock()): number | undefined {
-    // delta() without its result object: this runs for most samples of every collection.
-    if (!Number.isFinite(counter)) return undefined;
-    const prev = this.last.get(key);
-    if (prev === undefined) {
-      this.last.set(key, { value: counter, at: now });
-      return undefined;
-    }
-    const elapsed = now - prev.at;
-    const delta = counter - prev.value;
-    prev.value = counter;
-    prev.at = now;
-    if (delta < 0 || elapsed <= 0) return undefined;
-    return delta / (elapsed / 1000);
+    // No result object: this runs for most samples of every collection.
+    const d = this.advance(key, counter, now);
+    return d === undefined ? undefined : d / (this.elapsedMs / 1000);
   }
 
   /**
@@ -55,6 +48,12 @@ export class RateTracker {
    * on the first call, after a reset (the counter went down) and when no time has passed.
    */
   delta(key: string, counter: number, now: number = this.clock()): { delta: number; seconds: number } | undefined {
+    const d = this.advance(key, counter, now);
+    return d === undefined ? undefined : { delta: d, seconds: this.elapsedMs / 1000 };
+  }
+
+  /** Moves `key`'s baseline to `counter` and returns its growth (elapsed time in elapsedMs). */
+  private advance(key: string, counter: number, now: number): number | undefined {
     if (!Number.isFinite(counter)) return undefined;
     const prev = this.last.get(key);
     if (prev === undefined) {
@@ -66,10 +65,10 @@ export class RateTracker {
     prev.value = counter;
     prev.at = now;
     if (delta < 0 || elapsed <= 0) return undefined;
-    return { delta, seconds: elapsed / 1000 };
+    this.elapsedMs = elapsed;
+    return delta;
   }
 
-  /** Forgets keys not seen since `before` (devices that went away). */
   prune(before: number): void {
     for (const [k, v] of this.last) if (v.at < before) this.last.delete(k);
   }
