@@ -67,6 +67,15 @@ describe('sonde logster', () => {
     expect(t.sent('--from-start')).toBe(40);
   });
 
+  it('runs the same when V8 rejects the build\'s code cache (another node, other V8 flags)', () => {
+    const t = setup();
+    writeFileSync(t.log, lines(0, 25));
+    // Other V8 flags make V8 reject dist/sonde-logster.cache, as another node version would.
+    const r = spawnSync(process.execPath, ['--max-semi-space-size=2', BUNDLE, 'logster', '-s', t.state, '-l', path.join(t.dir, 'logs'), '--from-start', '-o', 'stdout', 'PostfixLogster', t.log], { encoding: 'utf8' });
+    expect([r.status, r.stderr]).toEqual([0, '']);
+    expect(/ numSent (\d+)/.exec(r.stdout)?.[1]).toBe('25');
+  });
+
   it('continues from a state file written by logtail2, and logtail2 continues from ours', () => {
     const t = setup();
     writeFileSync(t.log, lines(0, 10));
