@@ -3,10 +3,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import graphite from '../handlers/graphite.js';
-import { NameTable, PathRenderer } from '../src/naming.js';
-import type { Sample } from '../src/sample.js';
-import { Spool } from '../src/spool.js';
+import graphite from '../handlers/graphite/graphite.js';
+import { NameTable, PathRenderer } from '../src/model/naming.js';
+import type { Sample } from '../src/model/sample.js';
+import { Spool } from '../src/delivery/spool.js';
 
 const N = Number(process.env.BENCH_SAMPLES ?? 1_000_000);
 const BATCH = 5000;

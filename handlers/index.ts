@@ -1,5 +1,5 @@
 // The built-in handlers. Adding one: write handlers/<name>.ts and list it here.
-import graphite from './graphite.js';
+import graphite from './graphite/graphite.js';
 import stdout from './stdout.js';
 
 export const builtinHandlers = [stdout, graphite];

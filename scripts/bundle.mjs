@@ -78,14 +78,14 @@ const lazyStringWidth = {
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 
 // In sonde-logster.cjs, `--config`'s code is the ES module sonde-logster-config.mjs beside it,
-// imported through src/esm-import.ts (the entry's import(): the bundle's own has no loader).
+// imported through src/plugins/esm-import.ts (the entry's import(): the bundle's own has no loader).
 const configOnDemand = {
   name: 'logster-config-on-demand',
   setup(b) {
-    b.onResolve({ filter: /^\.\/logster-handler-output\.js$/ }, () => ({ path: 'logster-config', namespace: 'logster-config-on-demand' }));
+    b.onResolve({ filter: /^\.\/config-handlers\.js$/ }, () => ({ path: 'logster-config', namespace: 'logster-config-on-demand' }));
     b.onLoad({ filter: /.*/, namespace: 'logster-config-on-demand' }, () => ({
       contents: [
-        `import { importModule } from ${JSON.stringify(path.resolve('src/esm-import.ts'))};`,
+        `import { importModule } from ${JSON.stringify(path.resolve('src/plugins/esm-import.ts'))};`,
         "import { pathToFileURL } from 'node:url';",
         "import path from 'node:path';",
         'export async function loadConfigHandlers(...args) {',
@@ -139,23 +139,23 @@ const common = {
 };
 
 await Promise.all([
-  build({ ...common, entryPoints: ['src/entry.ts'], outfile: 'dist/sonde.mjs', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...common, entryPoints: ['src/main.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, vendorOnDemand(VENDORED)] }),
+  build({ ...common, entryPoints: ['src/entries/sonde.ts'], outfile: 'dist/sonde.mjs', banner: { js: '#!/usr/bin/env node' } }),
+  build({ ...common, entryPoints: ['src/entries/sonde-agent.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, vendorOnDemand(VENDORED)] }),
   ...VENDORED.map((name) =>
     build({ ...common, format: 'cjs', banner: undefined, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: process.cwd() }, outfile: `dist/sonde-vendor-${name}.cjs` }),
   ),
-  // CommonJS, so src/entry.ts can run it with V8's code cache (vm.Script; ES modules cannot have one on node 20).
+  // CommonJS, so src/entries/sonde.ts can run it with V8's code cache (vm.Script; ES modules cannot have one on node 20).
   // import() is turned into require(): inside a script made from a code cache it has no loader.
   build({
     ...common,
     format: 'cjs',
     banner: undefined,
     supported: { 'dynamic-import': false },
-    entryPoints: ['src/logster-entry.ts'],
+    entryPoints: ['src/entries/sonde-logster.ts'],
     outfile: 'dist/sonde-logster.cjs',
     plugins: [zodEnglishOnly, configOnDemand],
   }),
-  build({ ...common, entryPoints: ['src/logster-handler-output.ts'], outfile: 'dist/sonde-logster-config.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, vendorOnDemand(VENDORED)] }),
+  build({ ...common, entryPoints: ['src/entries/sonde-logster-config.ts'], outfile: 'dist/sonde-logster-config.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, vendorOnDemand(VENDORED)] }),
 ]);
 
 // The code cache of sonde-logster.cjs, from a run on a small Postfix log (what cron runs do).

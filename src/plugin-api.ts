@@ -2,18 +2,18 @@
 // Built-in plugins use exactly this API; outside authors get the same object as the argument of a
 // default-exported factory (see README, "Writing a plugin"), so a plugin file needs no imports.
 import { z } from 'zod';
-import type { MetricName, Sample, SampleKind } from './sample.js';
-import { duration, bytes, regex } from './config-types.js';
-import { formatValue, plaintextLine } from './value-format.js';
-import { pyFloat } from './py-number.js';
-import { mean, percentile, sortNumbers } from './stats.js';
+import type { MetricName, Sample, SampleKind } from './model/sample.js';
+import { duration, bytes, regex } from './schema/units.js';
+import { formatValue, plaintextLine } from './model/value-format.js';
+import { pyFloat } from './model/py-number.js';
+import { mean, percentile, sortNumbers } from './model/stats.js';
 
 export { z };
 export type { MetricName, Sample, SampleKind };
-export { formatValue, plaintextLine } from './value-format.js';
-export { duration, bytes, regex } from './config-types.js';
-export { pyFloat } from './py-number.js';
-export { mean, percentile, sortNumbers } from './stats.js';
+export { formatValue, plaintextLine } from './model/value-format.js';
+export { duration, bytes, regex } from './schema/units.js';
+export { pyFloat } from './model/py-number.js';
+export { mean, percentile, sortNumbers } from './model/stats.js';
 
 /** A plugin's config schema: a zod object whose fields all have defaults or are optional. */
 export type ConfigSchema = z.ZodObject;

@@ -9,12 +9,12 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CollectorRunner } from '../src/collector-runner.js';
-import { collectorCommonShape } from '../src/config-schema.js';
-import { fileReader } from '../src/file-reader.js';
-import { relativePath } from '../src/naming.js';
-import { builtinRegistry } from '../src/plugins.js';
-import { formatValue } from '../src/value-format.js';
+import { CollectorRunner } from '../src/runtime/collector-runner.js';
+import { collectorCommonShape } from '../src/config/global-schema.js';
+import { fileReader } from '../src/runtime/file-reader.js';
+import { relativePath } from '../src/model/naming.js';
+import { builtinRegistry } from '../src/plugins/builtin.js';
+import { formatValue } from '../src/model/value-format.js';
 import type { FileReader, StatFs } from '../src/plugin-api.js';
 
 const ROOT = path.join(import.meta.dirname, 'fixtures', 'collectors');

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../src/config-load.js';
-import { loadConfig } from '../src/config.js';
-import { YamlSyntaxError } from '../src/yaml-source.js';
+import { ConfigError } from '../src/config/read-files.js';
+import { loadConfig } from '../src/config/load-config.js';
+import { YamlSyntaxError } from '../src/config/yaml-source.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
 
 const PLUGINS = path.join(import.meta.dirname, 'fixtures', 'plugins');

@@ -2,12 +2,12 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CollectorRunner } from '../src/collector-runner.js';
-import { fileReader } from '../src/file-reader.js';
+import { CollectorRunner } from '../src/runtime/collector-runner.js';
+import { fileReader } from '../src/runtime/file-reader.js';
 import { builtinRunner, collectOnce } from './helpers/collector.js';
 import type { StatFs } from '../src/plugin-api.js';
-import { builtinRegistry } from '../src/plugins.js';
-import type { AnyCollector } from '../src/registry.js';
+import { builtinRegistry } from '../src/plugins/builtin.js';
+import type { AnyCollector } from '../src/plugins/registry.js';
 
 const registry = builtinRegistry();
 const logs: string[] = [];

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { fileReader } from '../src/file-reader.js';
+import { fileReader } from '../src/runtime/file-reader.js';
 import { builtinRunner, collectOnce } from './helpers/collector.js';
 import { sonde } from './helpers/sonde.js';
 

@@ -1,7 +1,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileReader } from '../src/file-reader.js';
+import { fileReader } from '../src/runtime/file-reader.js';
 import { tmpdir } from './helpers/tmp.js';
 
 describe('file reader', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseBytes, parseDuration } from '../src/duration.js';
-import { formatValue, plaintextLine } from '../src/value-format.js';
+import { parseBytes } from '../src/model/bytes.js';
+import { formatDuration, parseDuration } from '../src/model/duration.js';
+import { formatValue, plaintextLine } from '../src/model/value-format.js';
 
 describe('durations and sizes', () => {
   it('reads the units operators write', () => {

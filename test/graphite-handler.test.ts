@@ -7,7 +7,7 @@ import { sonde } from './helpers/sonde.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
 import { spawn } from 'node:child_process';
 import { BUNDLE } from './helpers/sonde.js';
-import { ConsistentHashRing } from '../handlers/graphite-ring.js';
+import { ConsistentHashRing } from '../handlers/graphite/ring.js';
 
 const FIX = path.join(import.meta.dirname, 'fixtures');
 const servers: net.Server[] = [];

@@ -1,7 +1,7 @@
 // The pickle encoder, decoded by carbon's own safe unpickler (Debian's graphite-carbon).
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { encodePickleMessages, type PickleItem } from '../handlers/graphite-pickle.js';
+import { encodePickleMessages, type PickleItem } from '../handlers/graphite/pickle.js';
 
 const PY = '/usr/bin/python3';
 

@@ -2,7 +2,7 @@
 // answers come from carbon.hashing.ConsistentHashRing in Debian's graphite-carbon, run here.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConsistentHashRing, type HashType } from '../handlers/graphite-ring.js';
+import { ConsistentHashRing, type HashType } from '../handlers/graphite/ring.js';
 
 const PY = '/usr/bin/python3';
 

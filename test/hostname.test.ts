@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { resolveHostname } from '../src/hostname.js';
+import { resolveHostname } from '../src/model/hostname.js';
 
 const base = { hostname: undefined, timeoutMs: 2000 } as const;
 

@@ -1,8 +1,8 @@
 // The needle prefilter against the plain definition: a line reaches the parser when it contains a
 // needle (String.prototype.includes), and the parser is told where the last needle begins.
 import { describe, expect, it } from 'vitest';
-import { LineFeeder } from '../src/log-lines.js';
-import { ChunkLines } from '../src/log-read.js';
+import { LineFeeder } from '../src/logread/line-feeder.js';
+import { ChunkLines } from '../src/logread/read-lines.js';
 import type { ParserInstance } from '../src/plugin-api.js';
 
 /** A seeded generator, so a failure can be replayed. */

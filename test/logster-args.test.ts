@@ -2,7 +2,7 @@
 // the same option table declared in optparse reads each command line, and sonde must read it the same.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { logsterHelp, LogsterUsageError, parseLogsterArgs } from '../src/logster-args.js';
+import { logsterHelp, LogsterUsageError, parseLogsterArgs } from '../src/logster/args.js';
 
 // Logster's options as its bin/logster declares them, plus sonde's three extras.
 const PY = String.raw`

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NameTable, PathRenderer, sanitizeSegment, splitDotted } from '../src/naming.js';
+import { NameTable, PathRenderer, sanitizeSegment, splitDotted } from '../src/model/naming.js';
 
 describe('metric names', () => {
   it('keeps ordinary segments as they are', () => {

@@ -1,11 +1,11 @@
 // The outbox with its disk spool: nothing dropped while the upstream is down, nothing lost at
 // shutdown, order kept, and exact accounting when the spool's cap is reached.
 import { describe, expect, it } from 'vitest';
-import type { OutboxSettings } from '../src/config-validate.js';
-import { NameTable } from '../src/naming.js';
-import { Outbox, type OutboxEvents } from '../src/outbox.js';
-import type { Sample } from '../src/sample.js';
-import { Spool } from '../src/spool.js';
+import type { OutboxSettings } from '../src/config/validate.js';
+import { NameTable } from '../src/model/naming.js';
+import { Outbox, type OutboxEvents } from '../src/delivery/outbox.js';
+import type { Sample } from '../src/model/sample.js';
+import { Spool } from '../src/delivery/spool.js';
 import { tmpdir } from './helpers/tmp.js';
 
 const names = new NameTable('t');

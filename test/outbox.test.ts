@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { OutboxSettings } from '../src/config-validate.js';
-import { NameTable } from '../src/naming.js';
-import { backoffDelay, Outbox, type OutboxEvents } from '../src/outbox.js';
-import type { Sample } from '../src/sample.js';
+import type { OutboxSettings } from '../src/config/validate.js';
+import { NameTable } from '../src/model/naming.js';
+import { backoffDelay, Outbox, type OutboxEvents } from '../src/delivery/outbox.js';
+import type { Sample } from '../src/model/sample.js';
 
 const names = new NameTable('test');
 const sample = (i: number): Sample => ({ name: names.get('m'), value: i, kind: 'gauge', timestamp: 1_700_000_000_000 + i, precision: undefined });

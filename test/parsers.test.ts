@@ -5,9 +5,9 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinParsers } from '../parsers/index.js';
-import { LineFeeder } from '../src/log-lines.js';
-import { ChunkLines } from '../src/log-read.js';
-import { pyStr } from '../src/py-number.js';
+import { LineFeeder } from '../src/logread/line-feeder.js';
+import { ChunkLines } from '../src/logread/read-lines.js';
+import { pyStr } from '../src/model/py-number.js';
 import type { ParserDefinition } from '../src/plugin-api.js';
 
 const ROOT = path.resolve(import.meta.dirname, 'fixtures', 'logs');

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { pyFloat, pyStr } from '../src/py-number.js';
+import { pyFloat, pyStr } from '../src/model/py-number.js';
 
 // Values chosen to cross every layout boundary: exponents -5..-3 and 15..17, shortest digits,
 // negative zero, integers as floats, and a seeded random spread over many magnitudes.

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateTracker } from '../src/rate.js';
+import { RateTracker } from '../src/runtime/rate.js';
 
 describe('rates', () => {
   it('emits nothing on the first sample', () => {

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { offsetFor, Scheduler, type SchedulerEvents } from '../src/scheduler.js';
+import { offsetFor, Scheduler, type SchedulerEvents } from '../src/runtime/scheduler.js';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 3); // 3 s into a 10 s window
 

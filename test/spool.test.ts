@@ -4,9 +4,9 @@ import { readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFil
 import path from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { NameTable, PathRenderer } from '../src/naming.js';
-import type { Sample } from '../src/sample.js';
-import { Spool } from '../src/spool.js';
+import { NameTable, PathRenderer } from '../src/model/naming.js';
+import type { Sample } from '../src/model/sample.js';
+import { Spool } from '../src/delivery/spool.js';
 import { tmpdir } from './helpers/tmp.js';
 
 const names = new NameTable('cpu');
@@ -114,8 +114,8 @@ describe('spool', () => {
     const entry = path.join(dir, 'writer.ts');
     writeFileSync(
       entry,
-      `import { Spool } from ${JSON.stringify(path.resolve('src/spool.ts'))};
-       import { NameTable } from ${JSON.stringify(path.resolve('src/naming.ts'))};
+      `import { Spool } from ${JSON.stringify(path.resolve('src/delivery/spool.ts'))};
+       import { NameTable } from ${JSON.stringify(path.resolve('src/model/naming.ts'))};
        const t = new NameTable('w'); const s = new Spool(process.argv[2], { maxBytes: 1e12, maxAge: 1e12, segmentBytes: 65536 });
        let i = 0; process.send?.('ready');
        for (;;) { const b = []; for (let k = 0; k < 50; k++, i++) b.push({ name: t.get('seq'), value: i, kind: 'gauge', timestamp: i, precision: undefined }); s.append(b); }`,

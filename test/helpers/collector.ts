@@ -1,11 +1,11 @@
 // Builds a runner for one built-in collector with options, as the agent would after validation.
 import { z } from 'zod';
 import { expect } from 'vitest';
-import { CollectorRunner, type RunnerDeps } from '../../src/collector-runner.js';
-import { collectorCommonShape } from '../../src/config-schema.js';
-import { relativePath } from '../../src/naming.js';
-import { builtinRegistry } from '../../src/plugins.js';
-import type { AnyCollector } from '../../src/registry.js';
+import { CollectorRunner, type RunnerDeps } from '../../src/runtime/collector-runner.js';
+import { collectorCommonShape } from '../../src/config/global-schema.js';
+import { relativePath } from '../../src/model/naming.js';
+import { builtinRegistry } from '../../src/plugins/builtin.js';
+import type { AnyCollector } from '../../src/plugins/registry.js';
 
 const registry = builtinRegistry();
 

@@ -1,0 +1,87 @@
+// `sonde collect <name|file>`: runs one collector a few times and prints its samples as Graphite
+// lines, for plugin authors and for checking a collector on a host.
+import { z } from 'zod';
+import { CollectorRunner } from '../runtime/collector-runner.js';
+import { collectorCommonShape } from '../config/global-schema.js';
+import type { CollectorSection } from '../config/validate.js';
+import { fileReader } from '../runtime/file-reader.js';
+import { pluginLogger, type Logger } from '../logging/logger.js';
+import { PathRenderer } from '../model/naming.js';
+import type { AnyCollector, Registry } from '../plugins/registry.js';
+import { importPluginFile } from '../plugins/loader.js';
+import { plaintextLine } from '../model/value-format.js';
+import type { GlobalConfig } from '../config/global-schema.js';
+import type { ParserDefinition } from '../plugin-api.js';
+import { resolveHostname } from '../model/hostname.js';
+
+export interface CollectOptions {
+  readonly target: string;
+  readonly count: number;
+  readonly intervalMs: number;
+  /** The configured section, when a config file was given and has one. */
+  readonly section: CollectorSection | undefined;
+  /** Parsers by name and alias (the logs collector). */
+  readonly parsers?: ReadonlyMap<string, ParserDefinition>;
+  readonly global: Pick<GlobalConfig, 'path_prefix' | 'path_suffix' | 'hostname' | 'hostname_method' | 'proc_root' | 'sys_root'>;
+}
+
+function isFile(target: string): boolean {
+  return target.includes('/') || target.endsWith('.js') || target.endsWith('.mjs');
+}
+
+export async function findCollector(target: string, registry: Registry): Promise<AnyCollector> {
+  if (isFile(target)) {
+    const defs = await importPluginFile(target);
+    const c = defs.find((d) => d.kind === 'collector');
+    if (!c) throw new Error(`${target} exports no collector (kind: "collector")`);
+    const problem = registry.add(c, target);
+    if (problem && !problem.includes('already exists')) throw new Error(`${target}: ${problem}`);
+    return c as AnyCollector;
+  }
+  const c = registry.collectors.get(target);
+  if (!c) throw new Error(`no collector named "${target}" (available: ${[...registry.collectors.keys()].join(', ')})`);
+  return c;
+}
+
+export async function collectOne(plugin: AnyCollector, opts: CollectOptions, log: Logger, write: (s: string) => void): Promise<number> {
+  let section = opts.section;
+  if (!section || section.plugin !== plugin) {
+    const schema = z.strictObject({ ...plugin.schema.shape, ...collectorCommonShape });
+    const parsed = schema.parse({}) as Record<string, unknown>;
+    const { enabled: _e, type: _t, interval: _i, timeout: _to, path: _p, ...own } = parsed;
+    section = { key: plugin.name, plugin, enabled: true, interval: opts.intervalMs, timeout: opts.intervalMs, path: plugin.path ?? plugin.name, config: own, fingerprint: '' };
+  }
+  const h = await resolveHostname({ hostname: opts.global.hostname, method: opts.global.hostname_method, timeoutMs: 2000 });
+  const renderer = new PathRenderer({ prefix: opts.global.path_prefix, host: h.host, suffix: opts.global.path_suffix });
+  const runner = new CollectorRunner(section, {
+    proc: fileReader(opts.global.proc_root),
+    sys: fileReader(opts.global.sys_root),
+    log: pluginLogger(log.child({ collector: section.key })),
+    parsers: opts.parsers,
+  });
+  let status = 0;
+  for (let i = 0; i < opts.count; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, opts.intervalMs));
+    const ctrl = new AbortController();
+    const timer = setTimeout(() => ctrl.abort(new Error('timed out')), section.timeout);
+    const res = await runner.run(Date.now(), ctrl.signal);
+    clearTimeout(timer);
+    if (ctrl.signal.aborted) {
+      log.error(`run ${i + 1}: timed out after ${section.timeout} ms`);
+      status = 1;
+    }
+    if (res.error) {
+      log.error({ err: res.error }, `run ${i + 1}: ${res.error.message}`);
+      status = 1;
+    }
+    for (const n of res.invalid) log.warn(`run ${i + 1}: ${n} is NaN or infinite; skipped`);
+    let out = '';
+    for (const s of res.samples) {
+      out += plaintextLine(renderer.render(s.name), s.value, s.precision, s.timestamp);
+    }
+    if (res.samples.length === 0 && i === 0) log.info(`run 1 emitted nothing${runner.rates.size > 0 ? ' (rates need a second run)' : ''}`);
+    write(out);
+  }
+  await runner.close().catch(() => undefined);
+  return status;
+}

@@ -1,0 +1,208 @@
+// Logster's outputs: the same lines, names and values, byte for byte (COMPAT.md section 2).
+// Each submit resolves only when its destination accepted everything, and throws otherwise.
+import { hostname } from 'node:os';
+import type { ParsedMetric } from '../plugin-api.js';
+import { pyStr } from '../model/py-number.js';
+import type { LogsterArgs } from './args.js';
+
+export interface LogsterOutput {
+  readonly name: string;
+  submit(metrics: readonly ParsedMetric[], timestamp: number): Promise<void>;
+}
+
+type Print = (line: string) => void;
+
+const SEND_TIMEOUT_MS = 30_000;
+const HOST_PORT = /^[\w.-]+:\d+$/;
+
+/** Logster's get_metric_name: prefix, name and suffix joined by the output's separator. */
+export function metricName(a: Pick<LogsterArgs, 'metricPrefix' | 'metricSuffix'>, name: string, sep: string): string {
+  let n = name;
+  if (a.metricPrefix) n = a.metricPrefix + sep + n;
+  if (a.metricSuffix) n = n + sep + a.metricSuffix;
+  return n;
+}
+
+const value = (m: ParsedMetric) => pyStr(m.value, m.float === true);
+
+function splitHostPort(hp: string): { host: string; port: number } {
+  const i = hp.lastIndexOf(':');
+  return { host: hp.slice(0, i), port: Number(hp.slice(i + 1)) };
+}
+
+/** Validates the options an output needs; returns the problem, Logster's wording where it has one. */
+export function outputProblem(name: string, a: LogsterArgs): string | undefined {
+  switch (name) {
+    case 'graphite':
+      if (!a.graphiteHost) return "You must supply --graphite-host when using 'graphite' as an output type.";
+      if (!HOST_PORT.test(a.graphiteHost)) return `Invalid host:port found for Graphite: '${a.graphiteHost}'`;
+      return undefined;
+    case 'statsd':
+      if (!a.statsdHost) return "You must supply --statsd-host when using 'statsd' as an output type.";
+      if (!HOST_PORT.test(a.statsdHost)) return `Invalid host:port found for StatsD: '${a.statsdHost}'`;
+      return undefined;
+    case 'nsca':
+      if (!a.nscaHost) return "You must supply --nsca-host when using 'nsca' as an output type.";
+      if (!HOST_PORT.test(a.nscaHost)) return `Invalid host:port found for NSCA: '${a.nscaHost}'`;
+      return undefined;
+    default:
+      return undefined;
+  }
+}
+
+// node:net, node:dgram and node:child_process are loaded by the output that uses them: loading
+// child_process alone is ~14 ms of every cron run, and most crontab lines send to one place.
+
+async function tcpSend(host: string, port: number, payload: string): Promise<void> {
+  const { connect } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host, port });
+    const timer = setTimeout(() => sock.destroy(new Error(`no answer from ${host}:${port} within ${SEND_TIMEOUT_MS / 1000} s`)), SEND_TIMEOUT_MS);
+    sock.once('error', (err) => {
+      clearTimeout(timer);
+      reject(err);
+    });
+    sock.once('connect', () => sock.end(payload));
+    sock.once('close', (hadError) => {
+      clearTimeout(timer);
+      if (!hadError) resolve();
+    });
+  });
+}
+
+async function udpSend(host: string, port: number, datagrams: readonly string[]): Promise<void> {
+  const { createSocket } = await import('node:dgram');
+  return new Promise((resolve, reject) => {
+    const sock = createSocket(host.includes(':') ? 'udp6' : 'udp4');
+    let left = datagrams.length;
+    let failed = false;
+    sock.once('error', (err) => {
+      failed = true;
+      sock.close();
+      reject(err);
+    });
+    if (left === 0) {
+      sock.close();
+      resolve();
+      return;
+    }
+    for (const d of datagrams) {
+      sock.send(d, port, host, (err) => {
+        if (failed) return;
+        if (err) {
+          failed = true;
+          sock.close();
+          reject(err);
+        } else if (--left === 0) {
+          sock.close();
+          resolve();
+        }
+      });
+    }
+  });
+}
+
+async function run(cmd: string, args: readonly string[], stdin: string | undefined): Promise<void> {
+  const { spawn } = await import('node:child_process');
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: [stdin === undefined ? 'ignore' : 'pipe', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), SEND_TIMEOUT_MS);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd}: ${e.message}`));
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve();
+      else reject(new Error(`${cmd} exited with ${signal ?? code}${err ? `: ${err.trim()}` : ''}`));
+    });
+    if (stdin !== undefined) child.stdin!.end(stdin);
+  });
+}
+
+/** Splits an option string into words the way a shell would for plain and quoted words. */
+export function shellWords(text: string): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) out.push(m[1] ?? m[2] ?? m[3]!);
+  return out;
+}
+
+export function createOutput(name: string, a: LogsterArgs, print: Print): LogsterOutput {
+  switch (name) {
+    case 'stdout':
+      return {
+        name,
+        async submit(ms, ts) {
+          let text = '';
+          for (const m of ms) text += `${ts} ${metricName(a, m.name, a.stdoutSeparator)} ${value(m)}\n`;
+          print(text);
+        },
+      };
+    case 'graphite': {
+      const { host, port } = splitHostPort(a.graphiteHost!);
+      return {
+        name,
+        async submit(ms, ts) {
+          const lines = ms.map((m) => `${metricName(a, m.name, '.')} ${value(m)} ${ts}`);
+          if (a.dryRun) return print(lines.map((l) => `${a.graphiteHost} ${l}\n`).join(''));
+          if (a.graphiteProtocol === 'udp') await udpSend(host, port, lines.map((l) => `${l}\n`));
+          else await tcpSend(host, port, lines.map((l) => `${l}\n`).join(''));
+        },
+      };
+    }
+    case 'statsd': {
+      const { host, port } = splitHostPort(a.statsdHost!);
+      return {
+        name,
+        async submit(ms) {
+          const lines = ms.map((m) => `${metricName(a, m.name, '.')}:${value(m)}|${m.kind === 'counter' ? 'c' : 'g'}`);
+          if (a.dryRun) return print(lines.map((l) => `${a.statsdHost} ${l}\n`).join(''));
+          await udpSend(host, port, lines);
+        },
+      };
+    }
+    case 'ganglia': {
+      const gmetric = '/usr/bin/gmetric';
+      const opts = shellWords(a.gmetricOptions);
+      return {
+        name,
+        async submit(ms) {
+          for (const m of ms) {
+            const n = metricName(a, m.name, '_');
+            const v = value(m);
+            const type = m.type ?? 'float';
+            const units = m.units ?? '';
+            if (a.dryRun) {
+              print(`${gmetric} ${a.gmetricOptions} --name ${n} --value ${v} --type ${type} --units "${units}"\n`);
+              continue;
+            }
+            await run(gmetric, [...opts, '--name', n, '--value', v, '--type', type, '--units', units], undefined);
+          }
+        },
+      };
+    }
+    case 'nsca': {
+      const sendNsca = '/usr/sbin/send_nsca';
+      const { host, port } = splitHostPort(a.nscaHost!);
+      const svcHost = a.nscaServiceHostname ?? hostname();
+      return {
+        name,
+        async submit(ms) {
+          for (const m of ms) {
+            const line = [svcHost, metricName(a, m.name, '_'), value(m), m.units ?? ''].join('\t');
+            if (a.dryRun) {
+              print(`echo '${line}' | ${sendNsca} -H ${host} -p ${port}\n`);
+              continue;
+            }
+            await run(sendNsca, ['-H', host, '-p', String(port)], `${line}\n`);
+          }
+        },
+      };
+    }
+    default:
+      throw new Error(`unknown output ${name}`);
+  }
+}

@@ -1,0 +1,322 @@
+// `sonde logster`: a drop-in replacement for a Logster crontab line. Reads the lines added since
+// the last run, sends the parser's figures, and saves the position only when every output took them.
+import { appendFileSync, mkdirSync, renameSync, statSync, utimesSync } from 'node:fs';
+import path from 'node:path';
+import { findByInode } from '../logread/rotated.js';
+import { LineFeeder } from '../logread/line-feeder.js';
+import { LogFollower } from '../logread/follower.js';
+import { LockHeld, takeLock } from '../logread/lock.js';
+import { readState, StateFileError, writeState, type LogState } from '../logread/offset-file.js';
+import { LOGSTER_USAGE, LogsterUsageError, parseLogsterArgs, splitParserOptions, type LogsterArgs } from './args.js';
+import { createOutput, outputProblem, type LogsterOutput } from './outputs.js';
+import type { ConfigHandlers } from './config-handlers.js';
+import type { ParsedMetric, ParserDefinition, ParserInstance, z } from '../plugin-api.js';
+
+export const EXIT_LOGSTER_USAGE = 2;
+
+interface Io {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+/** Logster's own log: `<log-dir>/logster.log`, Python logging's layout, rotated at 100 MB. */
+class RunLog {
+  private file: string | undefined;
+  constructor(
+    dir: string,
+    private readonly debugOn: boolean,
+    private readonly io: Io,
+  ) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      this.file = path.join(dir, 'logster.log');
+      try {
+        if (statSync(this.file).size > 100 * 1024 * 1024) renameSync(this.file, `${this.file}.1`);
+      } catch {
+        /* no log yet */
+      }
+    } catch (err) {
+      io.err(`sonde logster: cannot write logs under ${dir} (${(err as Error).message}); logging to stderr only. Pass -l DIR to choose another directory.\n`);
+    }
+  }
+  private write(level: string, msg: string): void {
+    if (!this.file) return;
+    const d = new Date();
+    const p = (n: number, w = 2) => String(n).padStart(w, '0');
+    const ts = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
+    try {
+      appendFileSync(this.file, `${ts} ${level.padEnd(8)} ${msg}\n`);
+    } catch {
+      this.file = undefined;
+    }
+  }
+  debug(msg: string): void {
+    if (this.debugOn) {
+      this.write('DEBUG', msg);
+      this.io.err(`sonde logster: ${msg}\n`);
+    }
+  }
+  info(msg: string): void {
+    this.write('INFO', msg);
+    if (this.debugOn) this.io.err(`sonde logster: ${msg}\n`);
+  }
+  /** Warnings and errors also go to stderr, which cron mails to the owner. */
+  warn(msg: string): void {
+    this.write('WARNING', msg);
+    this.io.err(`sonde logster: ${msg}\n`);
+  }
+  error(msg: string): void {
+    this.write('ERROR', msg);
+    this.io.err(`sonde logster: ${msg}\n`);
+  }
+}
+
+/** Logster's file names: `<state-dir>/<tailer>-<parser>-<log with / as ->.state` and `.lock`. */
+export function stateFileNames(a: Pick<LogsterArgs, 'stateDir' | 'tailer' | 'logFile'>, dottedParser: string): { state: string; lock: string } {
+  const safe = a.logFile.split(path.sep).join('-');
+  const base = path.join(a.stateDir, `${a.tailer}-${dottedParser}${safe}`);
+  return { state: `${base}.state`, lock: `${base}.lock` };
+}
+
+interface ResolvedParser {
+  def: ParserDefinition;
+  /** The dotted Python name Logster would use in the state file name. */
+  dotted: string;
+}
+
+async function resolveParser(name: string): Promise<ResolvedParser> {
+  if (/\.m?js$/.test(name)) {
+    const { importPluginFile } = await import('../plugins/loader.js');
+    let defs;
+    try {
+      defs = await importPluginFile(path.resolve(name));
+    } catch (err) {
+      throw new LogsterUsageError(`cannot load the parser plugin ${name}: ${(err as Error).message}`);
+    }
+    const def = defs.find((d): d is ParserDefinition => d.kind === 'parser');
+    if (!def) throw new LogsterUsageError(`${name} defines no parser (use defineParser)`);
+    return { def, dotted: def.name };
+  }
+  // Only the parsers: building the whole registry would also build every collector's schema.
+  const { builtinParsers } = await import('../../parsers/index.js');
+  const { Registry } = await import('../plugins/registry.js');
+  const registry = new Registry();
+  for (const p of builtinParsers) registry.add(p, 'built-in');
+  let key = name;
+  if (name.includes('.')) {
+    // logster.parsers.PostfixLogster.PostfixLogster is the built-in PostfixLogster.
+    const m = /^logster\.parsers\.(\w+)\.(\w+)$/.exec(name);
+    if (!m || m[1] !== m[2] || !registry.parsers.has(m[1]!)) {
+      throw new LogsterUsageError(
+        `${name} is a Python module; sonde cannot load Python parsers. Use a built-in (${registry.parserList().flatMap((p) => p.aliases).join(', ')}) or port it to a .js parser plugin (README, "Writing a plugin").`,
+      );
+    }
+    key = m[1]!;
+  }
+  const def = registry.parsers.get(key);
+  if (!def) {
+    throw new LogsterUsageError(`unknown parser ${name}; built-in parsers: ${registry.parserList().map((p) => [p.name, ...p.aliases].join('/')).join(', ')}`);
+  }
+  const alias = def.aliases[0];
+  return { def, dotted: alias ? `logster.parsers.${alias}.${alias}` : def.name };
+}
+
+/** Turns `--parser-options "-l WARN,ERROR"` into the parser's options, as its optparse would. */
+function parserOptions(def: ParserDefinition, text: string | undefined): Record<string, unknown> {
+  const words = splitParserOptions(text);
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '') continue;
+    const [flag, inline] = w.startsWith('--') && w.includes('=') ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : [w, undefined];
+    const f = def.flags?.find((x) => x.long === flag || x.short === flag || (x.short !== undefined && flag.startsWith(x.short) && flag.length > 2 && !flag.startsWith('--')));
+    if (!f) {
+      const known = def.flags?.map((x) => [x.short, x.long].filter(Boolean).join('/')).join(', ');
+      throw new LogsterUsageError(`parser ${def.name}: no such option ${flag} in --parser-options${known ? ` (it takes ${known})` : ' (it takes none)'}`);
+    }
+    let v = inline;
+    if (v === undefined && f.short !== undefined && flag !== f.short && flag !== f.long) v = flag.slice(f.short.length);
+    if (v === undefined) {
+      v = words[++i];
+      if (v === undefined) throw new LogsterUsageError(`parser ${def.name}: ${flag} option requires an argument`);
+    }
+    out[f.key] = v;
+  }
+  return out;
+}
+
+async function parserHelp(def: ParserDefinition): Promise<string> {
+  let s = `${def.name} (${def.aliases.join(', ') || 'no Logster name'}): ${def.description}\n`;
+  if (!def.flags?.length) return `${s}It takes no --parser-options.\n`;
+  // The same option descriptions `sonde list` and the README show, from the parser's schema.
+  const { optionDocs } = await import('../config/plugin-docs.js');
+  const docs = new Map(optionDocs((def.schema as unknown as { shape: Record<string, z.ZodType> }).shape).map((d) => [d.key, d]));
+  s += 'Options (pass them with --parser-options "..."):\n';
+  for (const f of def.flags) {
+    const d = docs.get(f.key);
+    s += `  ${[f.short, f.long].filter(Boolean).join(', ')} VALUE  ${d?.help ?? ''}${d?.default ? ` (default ${d.default})` : ''}\n`;
+  }
+  return s;
+}
+
+export async function logsterMain(argv: readonly string[], io: Io): Promise<number> {
+  const startMs = Date.now();
+  const startSec = Math.floor(startMs / 1000);
+  let a: LogsterArgs;
+  let resolved: ResolvedParser;
+  let parser: ParserInstance;
+  let handlers: ConfigHandlers | undefined;
+  try {
+    const parsed = parseLogsterArgs(argv);
+    if ('help' in parsed) {
+      io.out(parsed.help);
+      return 0;
+    }
+    a = parsed;
+    resolved = await resolveParser(a.parser);
+    if (a.parserHelp) {
+      io.out(await parserHelp(resolved.def));
+      return 0;
+    }
+    handlers = a.config ? await (await import('./config-handlers.js')).loadConfigHandlers(a.config, (m) => new LogsterUsageError(m)) : undefined;
+    for (const o of a.outputs) {
+      if (handlers?.names.has(o)) continue; // a handler section of --config, by that name
+      if (o === 'cloudwatch') {
+        throw new LogsterUsageError(
+          'output cloudwatch is not supported by sonde. Send to Graphite or StatsD instead (-o graphite --graphite-host HOST:2003, -o statsd --statsd-host HOST:8125), or run the sonde agent with an HTTP handler.',
+        );
+      }
+      const problem = outputProblem(o, a);
+      if (problem) throw new LogsterUsageError(problem);
+    }
+    const opts = resolved.def.schema.safeParse(parserOptions(resolved.def, a.parserOptions));
+    if (!opts.success) {
+      throw new LogsterUsageError(`parser ${resolved.def.name}: ${opts.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    parser = resolved.def.create(opts.data);
+  } catch (err) {
+    if (err instanceof LogsterUsageError) {
+      io.err(`${LOGSTER_USAGE}\n\nsonde logster: error: ${err.message}\n`);
+      return EXIT_LOGSTER_USAGE;
+    }
+    throw err;
+  }
+
+  const log = new RunLog(a.logDir, a.debug, io);
+  const { state: stateFile, lock: lockFile } = stateFileNames(a, resolved.dotted);
+  log.info(`Executing parser ${resolved.dotted} on logfile ${a.logFile}`);
+  log.debug(`Using state file ${stateFile}`);
+  let outputs: LogsterOutput[];
+  try {
+    outputs = a.outputs.map((o) => makeOutput(o, a, io, log, handlers));
+  } catch (err) {
+    if (err instanceof LogsterUsageError) {
+      io.err(`${LOGSTER_USAGE}\n\nsonde logster: error: ${err.message}\n`);
+      return EXIT_LOGSTER_USAGE;
+    }
+    throw err;
+  }
+  try {
+    mkdirSync(a.stateDir, { recursive: true });
+  } catch (err) {
+    log.error(`cannot create the state directory ${a.stateDir}: ${(err as Error).message}. Create it or pass -s DIR.`);
+    return 1;
+  }
+  let release: () => void;
+  try {
+    release = takeLock(lockFile);
+  } catch (err) {
+    if (err instanceof LockHeld) {
+      log.warn(`${err.message}; this run does nothing (exit 1). If no sonde or logster run is active, delete the lock file.`);
+      return 1;
+    }
+    log.error(`cannot create the lock file ${lockFile}: ${(err as Error).message}`);
+    return 1;
+  }
+  try {
+    return await runLocked(a, parser, stateFile, outputs, startSec, log);
+  } catch (err) {
+    log.error(`run failed: ${(err as Error).stack ?? (err as Error).message}; the saved position is unchanged, the next run reads the same lines`);
+    return 1;
+  } finally {
+    release();
+  }
+}
+
+function makeOutput(name: string, a: LogsterArgs, io: Io, log: RunLog, handlers: ConfigHandlers | undefined): LogsterOutput {
+  if (handlers?.names.has(name)) return handlers.output(name, a, log);
+  if (['stdout', 'graphite', 'statsd', 'ganglia', 'nsca'].includes(name)) return createOutput(name, a, (s) => io.out(s));
+  if (!handlers) throw new LogsterUsageError(`unknown output ${name}: use stdout, graphite, statsd, ganglia or nsca, or name a handler of a sonde config with --config FILE`);
+  return handlers.output(name, a, log);
+}
+
+async function runLocked(a: LogsterArgs, parser: ParserInstance, stateFile: string, outputs: LogsterOutput[], startSec: number, log: RunLog): Promise<number> {
+  let saved: LogState | undefined;
+  let mtimeSec = 0;
+  try {
+    saved = readState(stateFile);
+    if (saved) mtimeSec = Math.floor(statSync(stateFile).mtimeMs / 1000);
+  } catch (err) {
+    if (!(err instanceof StateFileError)) throw err;
+    log.warn(`state file ${stateFile} is damaged (${err.message}); treating this as a first run: the end of the log is recorded and nothing is parsed`);
+    saved = undefined;
+  }
+  try {
+    statSync(a.logFile);
+  } catch (err) {
+    // Between logrotate's rename and the writer creating the new file, the log is missing but the
+    // file we were reading is there under its rotated name: read it, as logrotate intends.
+    const code = (err as NodeJS.ErrnoException).code;
+    const rotated = saved && code === 'ENOENT' && saved.current.ino !== 0 ? findByInode(a.logFile, saved.current.ino) : undefined;
+    const draining = saved !== undefined && code === 'ENOENT' && saved.current.ino === 0 && saved.draining.length > 0;
+    if (!rotated && !draining) {
+      log.error(`cannot read the log file ${a.logFile}: ${code ?? (err as Error).message}. The saved position is kept; check the path in the crontab line.`);
+      return 1;
+    }
+    log.info(
+      rotated
+        ? `${a.logFile} does not exist, but the file last read is now ${rotated.file} (a rotation in progress): reading it to its end; the next file at ${a.logFile} is read from its first line`
+        : `${a.logFile} still does not exist; reading what the writer still appends to the rotated file`,
+    );
+  }
+  const follower = new LogFollower(a.logFile, saved, { maxLineBytes: a.maxLineBytes, rotateWaitMs: 30_000, keepOpen: false });
+  const feeder = new LineFeeder(parser);
+  const res = await follower.poll(feeder, a.fromStart);
+  for (const n of res.notes) log.info(n);
+  for (const w of res.warnings) log.warn(w);
+  const c = feeder.counts;
+  if (c.tooLong > 0) log.warn(`${c.tooLong} lines longer than ${a.maxLineBytes} bytes were skipped in ${a.logFile}`);
+  if (c.failed > 0) log.warn(`${c.failed} lines of ${a.logFile} could not be parsed and were skipped (first: ${c.firstError})`);
+  const next = follower.state()!;
+  if (res.firstRun && !a.fromStart) {
+    log.info('Writing new state file and exiting. (Was either first run, or state file went missing.)');
+    if (!a.dryRun) saveState(stateFile, next, startSec);
+    return 0;
+  }
+  const duration = res.firstRun ? 0 : startSec - mtimeSec;
+  log.debug(`Setting duration to ${duration} seconds.`);
+  const metrics: ParsedMetric[] = parser.report(duration);
+  let failed = 0;
+  for (const o of outputs) {
+    try {
+      await o.submit(metrics, startSec);
+    } catch (err) {
+      failed++;
+      log.error(`output ${o.name} did not accept the figures: ${(err as Error).message}`);
+    }
+  }
+  if (failed > 0) {
+    log.error(`${failed} of ${outputs.length} outputs failed; the saved position is unchanged, so the next run sends these lines again`);
+    return 1;
+  }
+  if (a.dryRun) return 0;
+  saveState(stateFile, next, startSec);
+  log.info(`Total execution time: ${((Date.now() - startSec * 1000) / 1000).toFixed(1)} seconds.`);
+  return 0;
+}
+
+/** Writes the state and sets its mtime to the run's start second, as Logster does (the duration rule). */
+function saveState(file: string, s: LogState, startSec: number): void {
+  writeState(file, s);
+  utimesSync(file, startSec, startSec);
+}
