@@ -1,7 +1,7 @@
 // The outbox with its disk spool: nothing dropped while the upstream is down, nothing lost at
 // shutdown, order kept, and exact accounting when the spool's cap is reached.
 import { describe, expect, it } from 'vitest';
-import type { OutboxSettings } from '../src/config/validate.js';
+import type { OutboxSettings } from '../src/config/types.js';
 import { NameTable } from '../src/model/naming.js';
 import { Outbox, type OutboxEvents } from '../src/delivery/outbox.js';
 import type { Sample } from '../src/model/sample.js';

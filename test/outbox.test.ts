@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { OutboxSettings } from '../src/config/validate.js';
+import type { OutboxSettings } from '../src/config/types.js';
 import { NameTable } from '../src/model/naming.js';
 import { backoffDelay, Outbox, type OutboxEvents } from '../src/delivery/outbox.js';
 import type { Sample } from '../src/model/sample.js';

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { CollectorRunner } from '../runtime/collector-runner.js';
 import { collectorCommonShape } from '../config/global-schema.js';
-import type { CollectorSection } from '../config/validate.js';
+import type { CollectorSection } from '../config/types.js';
 import { fileReader } from '../runtime/file-reader.js';
 import { pluginLogger, type Logger } from '../logging/logger.js';
 import { PathRenderer } from '../model/naming.js';

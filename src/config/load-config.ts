@@ -1,6 +1,7 @@
 // Loading a usable config: read and merge the files, load the plugins they point at, validate.
 import { loadRawConfig } from './read-files.js';
-import { validateConfig, type AgentConfig } from './validate.js';
+import type { AgentConfig } from './types.js';
+import { validateConfig } from './validate.js';
 import type { LoadReport } from '../plugins/loader.js';
 import { buildRegistry } from '../plugins/builtin.js';
 import type { Registry } from '../plugins/registry.js';

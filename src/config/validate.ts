@@ -4,59 +4,11 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem, type RawConfig } from './read-files.js';
 import { collectorCommonShape, globalSchema, handlerCommonShape, type GlobalConfig } from './global-schema.js';
-import { parseDuration, type Duration } from '../model/duration.js';
+import type { AgentConfig, CollectorSection, HandlerSection, OutboxSettings } from './types.js';
+import { parseDuration } from '../model/duration.js';
 import type { AnyCollector, AnyHandler, Registry } from '../plugins/registry.js';
 import type { KeyPath } from './yaml-source.js';
 import { childSchema, closest, defOf, objectKeys, schemaAt, unwrap } from '../schema/introspect.js';
-
-export interface CollectorSection {
-  /** The section's name under `collectors:`, also the name used in logs and self-metrics. */
-  readonly key: string;
-  readonly plugin: AnyCollector;
-  readonly enabled: boolean;
-  readonly interval: Duration;
-  readonly timeout: Duration;
-  /** Metric path below the host. */
-  readonly path: string;
-  /** The plugin's own options, validated, defaults applied. */
-  readonly config: Record<string, unknown>;
-  /** Changes when anything in the section changes; SIGHUP restarts only changed collectors. */
-  readonly fingerprint: string;
-}
-
-export interface OutboxSettings {
-  readonly batchSize: number;
-  readonly flushInterval: Duration;
-  readonly queueSize: number;
-  readonly sendTimeout: Duration;
-  readonly retryMin: Duration;
-  readonly retryMax: Duration;
-  readonly spool: boolean;
-  readonly spoolMaxBytes: number;
-  readonly spoolMaxAge: Duration;
-  /** After a failed send, what was accepted this long before it is sent again (0: never). */
-  readonly resendWindow: Duration;
-}
-
-export interface HandlerSection {
-  /** The section name, or `<section>@<part>` for a part of a split section. */
-  readonly key: string;
-  /** Set for the parts of a split section: which part this is, and how samples are chosen. */
-  readonly group: { readonly name: string; readonly index: number; readonly choose?: (path: string) => number } | undefined;
-  readonly plugin: AnyHandler;
-  readonly enabled: boolean;
-  readonly outbox: OutboxSettings;
-  readonly config: Record<string, unknown>;
-  readonly fingerprint: string;
-}
-
-export interface AgentConfig extends Omit<GlobalConfig, 'collectors' | 'handlers'> {
-  readonly collectors: readonly CollectorSection[];
-  readonly handlers: readonly HandlerSection[];
-  readonly files: readonly string[];
-  /** Problems that do not stop the agent (a section whose plugin failed to load). */
-  readonly warnings: readonly string[];
-}
 
 const DEFAULT_BATCH_SIZE = 1000;
 const DEFAULT_FLUSH = '1s';

@@ -1,7 +1,7 @@
 // A running handler: its plugin instance (initialised lazily, so an upstream that is down at
 // start-up is just a failed send to retry) and its outbox.
 import type { HandlerContext, PluginLogger } from '../plugin-api.js';
-import type { HandlerSection } from '../config/validate.js';
+import type { HandlerSection } from '../config/types.js';
 import type { MetricName, Sample } from '../model/sample.js';
 import { Outbox, type Backlog, type OutboxEvents } from './outbox.js';
 

@@ -1,7 +1,7 @@
 // Opens a handler's disk spool under <state_dir>/spool/<handler>/; a spool that cannot be used
 // is logged and the handler runs without one (a full outbox then drops its oldest samples).
 import path from 'node:path';
-import type { HandlerSection } from '../config/validate.js';
+import type { HandlerSection } from '../config/types.js';
 import type { Logger } from '../logging/logger.js';
 import { Spool } from './spool.js';
 

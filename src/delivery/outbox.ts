@@ -3,7 +3,7 @@
 // order is kept. The queue is bounded: what does not fit goes to the overflow policy (today:
 // drop the oldest, counted and logged; the disk spool takes this place later).
 import type { Sample } from '../model/sample.js';
-import type { OutboxSettings } from '../config/validate.js';
+import type { OutboxSettings } from '../config/types.js';
 import type { DropReport, SpoolSegment } from './spool.js';
 
 /** Where a full outbox spills, oldest first, and whose contents are sent before memory (spool.ts). */

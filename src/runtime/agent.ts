@@ -3,7 +3,7 @@
 import { CollectorRunner } from './collector-runner.js';
 import { ConfigError } from '../config/read-files.js';
 import { DEFAULT_PLUGIN_PATHS, loadConfig, type LoadedConfig } from '../config/load-config.js';
-import type { AgentConfig, CollectorSection, HandlerSection } from '../config/validate.js';
+import type { AgentConfig, CollectorSection, HandlerSection } from '../config/types.js';
 import { fileReader } from './file-reader.js';
 import { HandlerSlot } from '../delivery/handler-slot.js';
 import { resolveHostname } from '../model/hostname.js';

@@ -5,7 +5,7 @@ import { statfs as fsStatfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { CollectorContext, EmitOptions, FileReader, ParserDefinition, PluginLogger, SampleKind, StatFs } from '../plugin-api.js';
 import type { MetricName, Sample } from '../model/sample.js';
-import type { CollectorSection } from '../config/validate.js';
+import type { CollectorSection } from '../config/types.js';
 import { NameTable } from '../model/naming.js';
 import { RateTracker, type MonotonicClock, monotonicMs } from './rate.js';
 
