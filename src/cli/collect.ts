@@ -1,8 +1,7 @@
 // `sonde collect <name|file>`: runs one collector a few times and prints its samples as Graphite
 // lines, for plugin authors and for checking a collector on a host.
-import { z } from 'zod';
 import { CollectorRunner } from '../runtime/collector-runner.js';
-import { collectorCommonShape } from '../config/global-schema.js';
+import { standaloneSection } from '../config/collector-section.js';
 import type { CollectorSection } from '../config/types.js';
 import { fileReader } from '../runtime/file-reader.js';
 import { pluginLogger, type Logger } from '../logging/logger.js';
@@ -45,12 +44,7 @@ export async function findCollector(target: string, registry: Registry): Promise
 
 export async function collectOne(plugin: AnyCollector, opts: CollectOptions, log: Logger, write: (s: string) => void): Promise<number> {
   let section = opts.section;
-  if (!section || section.plugin !== plugin) {
-    const schema = z.strictObject({ ...plugin.schema.shape, ...collectorCommonShape });
-    const parsed = schema.parse({}) as Record<string, unknown>;
-    const { enabled: _e, type: _t, interval: _i, timeout: _to, path: _p, ...own } = parsed;
-    section = { key: plugin.name, plugin, enabled: true, interval: opts.intervalMs, timeout: opts.intervalMs, path: plugin.path ?? plugin.name, config: own, fingerprint: '' };
-  }
+  if (!section || section.plugin !== plugin) section = standaloneSection(plugin, {}, { interval: opts.intervalMs });
   const h = await resolveHostname({ hostname: opts.global.hostname, method: opts.global.hostname_method, timeoutMs: 2000 });
   const renderer = new PathRenderer({ prefix: opts.global.path_prefix, host: h.host, suffix: opts.global.path_suffix });
   const runner = new CollectorRunner(section, {

@@ -3,8 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { ConfigError, type ConfigProblem, type RawConfig } from './read-files.js';
-import { collectorCommonShape, globalSchema, handlerCommonShape, type GlobalConfig } from './global-schema.js';
-import type { AgentConfig, CollectorSection, HandlerSection, OutboxSettings } from './types.js';
+import { globalSchema, handlerCommonShape, type GlobalConfig } from './global-schema.js';
+import type { AgentConfig, CollectorSection, HandlerSection } from './types.js';
+import { collectorSchema, collectorSection, splitSection } from './collector-section.js';
 import { parseDuration } from '../model/duration.js';
 import type { AnyCollector, AnyHandler, Registry } from '../plugins/registry.js';
 import type { KeyPath } from './yaml-source.js';
@@ -172,10 +173,10 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
     if (!section) continue;
     const plugin = pickPlugin('collector', key, section, registry.collectors, registry, p, raw, problems, warnings);
     if (!plugin) continue;
-    const schema = z.strictObject({ ...plugin.schema.shape, ...collectorCommonShape });
-    const parsed = validateWith(schema, section, p, raw, problems) as Record<string, unknown> | undefined;
+    const parsed = validateWith(collectorSchema(plugin), section, p, raw, problems) as Record<string, unknown> | undefined;
     if (!parsed) continue;
-    const { enabled, type: _type, interval, timeout, path, ...own } = parsed as { enabled: boolean; type?: string; interval?: number; timeout?: number; path?: string } & Record<string, unknown>;
+    const { core, own } = splitSection(parsed);
+    const { enabled, interval, timeout, path } = core;
     if (plugin.check) {
       const before = problems.length;
       const at = (rel: readonly (string | number)[]): KeyPath => [...p, ...rel];
@@ -197,16 +198,9 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
       problems.push({ origin: raw.originOf([...p, 'timeout']), path: [...p, 'timeout'], message: `must not be longer than the interval (${iv} ms): runs of one collector never overlap` });
       continue;
     }
-    collectors.push({
-      key,
-      plugin,
-      enabled,
-      interval: iv,
-      timeout: to,
-      path: path ?? plugin.path ?? plugin.name,
-      config: own,
-      fingerprint: JSON.stringify([plugin.name, value, iv, global.proc_root, global.sys_root]),
-    });
+    collectors.push(
+      collectorSection(plugin, own, { key, enabled, interval: iv, timeout: to, path, fingerprint: JSON.stringify([plugin.name, value, iv, global.proc_root, global.sys_root]) }),
+    );
   }
 
   const handlers: HandlerSection[] = [];
