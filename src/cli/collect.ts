@@ -1,17 +1,14 @@
 // `sonde collect <name|file>`: runs one collector a few times and prints its samples as Graphite
 // lines, for plugin authors and for checking a collector on a host.
-import { CollectorRunner } from '../runtime/collector-runner.js';
 import { standaloneSection } from '../config/collector-section.js';
-import type { CollectorSection } from '../config/types.js';
-import { fileReader } from '../runtime/file-reader.js';
-import { pluginLogger, type Logger } from '../logging/logger.js';
-import { PathRenderer } from '../model/naming.js';
-import type { AnyCollector, Registry } from '../plugins/registry.js';
-import { importPluginFile } from '../plugins/loader.js';
-import { plaintextLine } from '../model/value-format.js';
 import type { GlobalConfig } from '../config/global-schema.js';
+import type { CollectorSection } from '../config/types.js';
+import type { Logger } from '../logging/logger.js';
+import { plaintextLine } from '../model/value-format.js';
 import type { ParserDefinition } from '../plugin-api.js';
-import { resolveHostname } from '../model/hostname.js';
+import { importPluginFile } from '../plugins/loader.js';
+import type { AnyCollector, Registry } from '../plugins/registry.js';
+import { Pipeline } from '../runtime/pipeline.js';
 
 export interface CollectOptions {
   readonly target: string;
@@ -45,14 +42,11 @@ export async function findCollector(target: string, registry: Registry): Promise
 export async function collectOne(plugin: AnyCollector, opts: CollectOptions, log: Logger, write: (s: string) => void): Promise<number> {
   let section = opts.section;
   if (!section || section.plugin !== plugin) section = standaloneSection(plugin, {}, { interval: opts.intervalMs });
-  const h = await resolveHostname({ hostname: opts.global.hostname, method: opts.global.hostname_method, timeoutMs: 2000 });
-  const renderer = new PathRenderer({ prefix: opts.global.path_prefix, host: h.host, suffix: opts.global.path_suffix });
-  const runner = new CollectorRunner(section, {
-    proc: fileReader(opts.global.proc_root),
-    sys: fileReader(opts.global.sys_root),
-    log: pluginLogger(log.child({ collector: section.key })),
-    parsers: opts.parsers,
-  });
+  const pipeline = new Pipeline(log);
+  pipeline.parsers = opts.parsers ?? new Map();
+  await pipeline.setNaming(opts.global);
+  // A preview: offsets and other collector state stay in memory.
+  const runner = pipeline.runner(section, opts.global, { persistent: false });
   let status = 0;
   for (let i = 0; i < opts.count; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, opts.intervalMs));
@@ -71,7 +65,7 @@ export async function collectOne(plugin: AnyCollector, opts: CollectOptions, log
     for (const n of res.invalid) log.warn(`run ${i + 1}: ${n} is NaN or infinite; skipped`);
     let out = '';
     for (const s of res.samples) {
-      out += plaintextLine(renderer.render(s.name), s.value, s.precision, s.timestamp);
+      out += plaintextLine(pipeline.paths.render(s.name), s.value, s.precision, s.timestamp);
     }
     if (res.samples.length === 0 && i === 0) log.info(`run 1 emitted nothing${runner.rates.size > 0 ? ' (rates need a second run)' : ''}`);
     write(out);

@@ -60,7 +60,7 @@ export async function loadConfigHandlers(file: string, usageError: (message: str
               const mine = g?.choose ? samples.filter((s) => g.choose!(relativePath(s.name)) === g.index) : samples;
               if (mine.length === 0) return;
               let lastError = '';
-              const slot = new HandlerSlot(section, relativePath, log, {
+              const slot = new HandlerSlot(section, { render: relativePath }, log, {
                 sendFailed: (err, attempt, retryInMs) => {
                   lastError = err.message;
                   log.warn(`handler ${section.key}: send failed (attempt ${attempt}, next in ${Math.round(retryInMs / 100) / 10} s): ${err.message}`);

@@ -2,20 +2,13 @@
 // in the state directory so that two runs from cron produce rates.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { reportLoad, outboxEvents } from './agent.js';
-import { writeFileAtomic } from '../files/atomic-write.js';
-import { CollectorRunner, type RunResult } from './collector-runner.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import { fileReader } from './file-reader.js';
-import { HandlerSlot } from '../delivery/handler-slot.js';
-import { resolveHostname } from '../model/hostname.js';
-import { LogThrottle } from '../logging/throttle.js';
-import { pluginLogger, type Logger } from '../logging/logger.js';
-import { PathRenderer } from '../model/naming.js';
+import { writeFileAtomic } from '../files/atomic-write.js';
+import type { Logger } from '../logging/logger.js';
+import type { CollectorRunner, RunResult } from './collector-runner.js';
+import { reportLoad } from './load-report.js';
+import { Pipeline } from './pipeline.js';
 import { bootId, RateTracker } from './rate.js';
-import { resolveStateDir } from './state-dir.js';
-import { openSpool } from '../delivery/open-spool.js';
-import { Router } from './router.js';
 
 export const COUNTER_STATE_FILE = 'counters.json';
 
@@ -42,9 +35,9 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
   const cfg = loaded.config;
   let failed = false;
 
-  const state = resolveStateDir(cfg.state_dir);
-  if (state.notice) log.info(state.notice);
-  const stateFile = path.join(state.dir, COUNTER_STATE_FILE);
+  const pipeline = new Pipeline(log);
+  pipeline.parsers = loaded.registry.parsers;
+  const stateFile = path.join(pipeline.openStateDir(cfg.state_dir), COUNTER_STATE_FILE);
   const boot = bootId();
   const rates = new RateTracker();
   if (boot === undefined) {
@@ -59,26 +52,15 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
   }
 
   // DNS (hostname_method smart/fqdn) is waited for while the collectors run, not before.
-  const hostname = resolveHostname({ hostname: cfg.hostname, method: cfg.hostname_method, timeoutMs: 2000 });
-  let renderer: PathRenderer | undefined;
-  const throttle = new LogThrottle();
-  const handlers = cfg.handlers
-    .filter((s) => s.enabled)
-    .map((s) => new HandlerSlot(s, (n) => renderer!.render(n), pluginLogger(log.child({ handler: s.key })), outboxEvents(s.key, log, throttle), openSpool(state.dir, s, log)));
-  if (handlers.length === 0) log.warn('no handler is enabled: nothing will be sent. Enable one under handlers: (stdout, graphite, ...)');
-
+  const naming = pipeline.setNaming(cfg);
   const timestamp = Math.floor(Date.now() / 1000) * 1000;
-  const proc = fileReader(cfg.proc_root);
-  const sys = fileReader(cfg.sys_root);
-  const runners = cfg.collectors
-    .filter((c) => c.enabled)
-    .map((c) => new CollectorRunner(c, { proc, sys, rates, log: pluginLogger(log.child({ collector: c.key })), stateDir: state.dir, parsers: loaded.registry.parsers }));
-
+  const runners = cfg.collectors.filter((c) => c.enabled).map((c) => pipeline.runner(c, cfg, { rates }));
   const results = await Promise.all(runners.map((r) => runWithTimeout(r, timestamp, r.section.timeout)));
-  const h = await hostname;
-  if (h.warning) log.warn(h.warning);
-  renderer = new PathRenderer({ prefix: cfg.path_prefix, host: h.host, suffix: cfg.path_suffix });
-  const router = new Router((n) => renderer!.render(n));
+  await naming;
+
+  // Send loops start at the drain below, after every collector has been routed.
+  for (const s of cfg.handlers) if (s.enabled) pipeline.addHandler(s, false);
+  if (pipeline.handlers.size === 0) log.warn('no handler is enabled: nothing will be sent. Enable one under handlers: (stdout, graphite, ...)');
   results.forEach((res, i) => {
     const key = runners[i]!.key;
     if (res === 'timeout') {
@@ -91,25 +73,20 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
       log.error({ collector: key, err: res.error }, `collector ${key}: ${res.error.message}`);
     }
     if (res.invalid.length > 0) log.warn({ collector: key }, `collector ${key}: skipped ${res.invalid.length} NaN or infinite value(s), e.g. ${res.invalid[0]}`);
-    router.route(res.samples, handlers);
+    pipeline.route(res.samples);
   });
 
-  const deadline = performance.now() + cfg.shutdown_timeout;
-  await Promise.all(
-    handlers.map(async (hs) => {
-      const unsent = await hs.outbox.drain(deadline);
-      if (unsent.length > 0) {
-        failed = true;
-        log.error({ handler: hs.section.key, lost: unsent.length }, `handler ${hs.section.key}: ${unsent.length} samples could not be sent within shutdown_timeout (${cfg.shutdown_timeout} ms)`);
-      }
-      if (hs.outbox.spooled > 0) {
-        // Not lost, but not delivered either: cron should see a failed run.
-        failed = true;
-        log.error({ handler: hs.section.key, spooled: hs.outbox.spooled }, `handler ${hs.section.key}: ${hs.outbox.spooled} samples wait in the disk spool; the next run sends them first`);
-      }
-      await hs.close().catch(() => undefined);
-    }),
-  );
+  await pipeline.drain(performance.now() + cfg.shutdown_timeout, (hs, lost) => {
+    if (lost > 0) {
+      failed = true;
+      log.error({ handler: hs.section.key, lost }, `handler ${hs.section.key}: ${lost} samples could not be sent within shutdown_timeout (${cfg.shutdown_timeout} ms)`);
+    }
+    if (hs.outbox.spooled > 0) {
+      // Not lost, but not delivered either: cron should see a failed run.
+      failed = true;
+      log.error({ handler: hs.section.key, spooled: hs.outbox.spooled }, `handler ${hs.section.key}: ${hs.outbox.spooled} samples wait in the disk spool; the next run sends them first`);
+    }
+  });
   await Promise.all(runners.map((r) => r.close().catch(() => undefined)));
 
   if (boot !== undefined) {

@@ -1,13 +1,13 @@
 // Fans samples out to handler slots: every slot gets every sample, except the parts of a sharded
 // handler, which get the samples whose path hashes to them.
-import type { HandlerSlot } from '../delivery/handler-slot.js';
+import type { HandlerSlot, PathSource } from '../delivery/handler-slot.js';
 import type { MetricName, Sample } from '../model/sample.js';
 
 export class Router {
   /** Part chosen per name, per sharded group (names are interned, so this is a cheap lookup). */
   private readonly chosen = new Map<string, WeakMap<MetricName, number>>();
 
-  constructor(private readonly path: (name: MetricName) => string) {}
+  constructor(private readonly paths: PathSource) {}
 
   route(samples: readonly Sample[], slots: Iterable<HandlerSlot>): void {
     if (samples.length === 0) return;
@@ -22,7 +22,7 @@ export class Router {
       const mine: Sample[] = [];
       for (const s of samples) {
         let part = cache.get(s.name);
-        if (part === undefined) cache.set(s.name, (part = group.choose(this.path(s.name))));
+        if (part === undefined) cache.set(s.name, (part = group.choose(this.paths.render(s.name))));
         if (part === group.index) mine.push(s);
       }
       slot.outbox.push(mine);
