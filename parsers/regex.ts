@@ -18,8 +18,6 @@ const pattern = z.strictObject({
     .describe('Summarises a capture per interval: count, min, max, mean, median and percentiles (`<name>.90th_percentile`)'),
 });
 
-type Pattern = z.output<typeof pattern>;
-
 const PLACEHOLDER = /\{(\w+)\}/g;
 
 /** Fills `{capture}` in a name; a capture's dots become `_` so a value never adds path segments. */
@@ -36,7 +34,7 @@ export default defineParser({
     patterns: z.array(pattern).min(1).describe('Patterns tried on every line; every pattern that matches counts'),
   }),
   create(options) {
-    const patterns = (options.patterns as Pattern[]).map((p) => ({ ...p, re: new RegExp(p.match) }));
+    const patterns = options.patterns.map((p) => ({ ...p, re: new RegExp(p.match) }));
     const counters = new Map<string, number>();
     const sums = new Map<string, number>();
     const gauges = new Map<string, number>();

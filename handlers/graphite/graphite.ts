@@ -26,6 +26,24 @@ const destinationSchema = z.string().superRefine((v, ctx) => {
   if (!parseDestination(v)) ctx.addIssue({ code: 'custom', message: `expected host:port or host:port:instance, got ${JSON.stringify(v)}` });
 });
 
+/** A graphite section's own options; Config is inferred from it, so the two cannot drift apart. */
+const configSchema = z.object({
+  protocol: z.enum(['plaintext', 'pickle']).default('plaintext').describe('plaintext: "<path> <value> <timestamp>" lines (port 2003); pickle: carbon\'s batched binary format (port 2004).'),
+  destinations: z.array(destinationSchema).min(1).default(['127.0.0.1:2003']).describe('carbon listeners, host:port[:instance].'),
+  transport: z.enum(['tcp', 'udp']).default('tcp').describe('udp sends plaintext lines in datagrams of at most 1400 bytes: nothing is retried, carbon may drop them; use tcp unless you must.'),
+  mode: z
+    .enum(['failover', 'replicate', 'shard'])
+    .default('failover')
+    .describe('failover: the first destination that answers gets everything; replicate: every destination gets every sample; shard: each metric goes where carbon-relay\'s consistent hashing puts it. replicate and shard give each destination its own outbox and spool.'),
+  hash: z.enum(['carbon_ch', 'fnv1a_ch']).default('carbon_ch').describe('With mode shard: carbon-relay\'s hashing (carbon_ch) or fnv1a_ch.'),
+  connect_timeout: duration().prefault('5s').describe('How long a connection attempt may take.'),
+  resend_window: duration()
+    .prefault('10s')
+    .describe('After a broken connection, what was written in this window before the break (at most queue_size samples) is sent again first, and spooled at shutdown if carbon is still down: carbon acknowledges nothing, and may not have stored it. 0 turns it off.'),
+});
+
+type Config = z.output<typeof configSchema>;
+
 interface Conn {
   socket: net.Socket;
   dest: Destination;
@@ -138,33 +156,10 @@ async function sendUdp(batch: readonly Sample[], ctx: HandlerContext<Config, Sta
   }
 }
 
-type Config = {
-  destinations: string[];
-  connect_timeout: number;
-  protocol: 'plaintext' | 'pickle';
-  transport: 'tcp' | 'udp';
-  resend_window: number;
-  mode: 'failover' | 'replicate' | 'shard';
-  hash: 'carbon_ch' | 'fnv1a_ch';
-};
-
 export default defineHandler({
   name: 'graphite',
   description: 'Sends samples to carbon over TCP (plaintext on 2003 or pickle on 2004), failing over between destinations.',
-  schema: z.object({
-    protocol: z.enum(['plaintext', 'pickle']).default('plaintext').describe('plaintext: "<path> <value> <timestamp>" lines (port 2003); pickle: carbon\'s batched binary format (port 2004).'),
-    destinations: z.array(destinationSchema).min(1).default(['127.0.0.1:2003']).describe('carbon listeners, host:port[:instance].'),
-    transport: z.enum(['tcp', 'udp']).default('tcp').describe('udp sends plaintext lines in datagrams of at most 1400 bytes: nothing is retried, carbon may drop them; use tcp unless you must.'),
-    mode: z
-      .enum(['failover', 'replicate', 'shard'])
-      .default('failover')
-      .describe('failover: the first destination that answers gets everything; replicate: every destination gets every sample; shard: each metric goes where carbon-relay\'s consistent hashing puts it. replicate and shard give each destination its own outbox and spool.'),
-    hash: z.enum(['carbon_ch', 'fnv1a_ch']).default('carbon_ch').describe('With mode shard: carbon-relay\'s hashing (carbon_ch) or fnv1a_ch.'),
-    connect_timeout: duration().prefault('5s').describe('How long a connection attempt may take.'),
-    resend_window: duration()
-      .prefault('10s')
-      .describe('After a broken connection, what was written in this window before the break (at most queue_size samples) is sent again first, and spooled at shutdown if carbon is still down: carbon acknowledges nothing, and may not have stored it. 0 turns it off.'),
-  }),
+  schema: configSchema,
   outbox: { batch_size: 1000, flush_interval: '1s' },
   expand(config) {
     if (config.mode === 'failover' || config.destinations.length <= 1) return undefined;

@@ -1,5 +1,5 @@
 // The agent-wide part of sonde.yaml. Collector and handler sections are validated against each
-// plugin's own schema (config-validate.ts), merged with the common keys below.
+// plugin's own schema (validate.ts), merged with the common keys below.
 import { z } from 'zod';
 import { bytes, duration } from '../schema/units.js';
 import { HOSTNAME_METHODS } from '../model/hostname.js';

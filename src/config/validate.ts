@@ -1,113 +1,18 @@
 // Validates the merged config against the global schema and each plugin's schema, and turns it
 // into the typed AgentConfig the agent runs from. Every problem names file, line and key.
-import { readFileSync } from 'node:fs';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ConfigError, type ConfigProblem, type RawConfig } from './read-files.js';
-import { globalSchema, handlerCommonShape, type GlobalConfig } from './global-schema.js';
+import { globalSchema, type GlobalConfig } from './global-schema.js';
 import type { AgentConfig, CollectorSection, HandlerSection } from './types.js';
 import { collectorSchema, collectorSection, splitSection } from './collector-section.js';
-import { parseDuration } from '../model/duration.js';
-import type { AnyCollector, AnyHandler, Registry } from '../plugins/registry.js';
+import { handlerSchema, handlerSections } from './handler-section.js';
+import { describeValue, issueProblems } from './issue-wording.js';
+import { pickPlugin } from './plugin-choice.js';
+import { applySecretFiles } from './secret-files.js';
+import type { Registry } from '../plugins/registry.js';
 import type { KeyPath } from './yaml-source.js';
-import { childSchema, closest, defOf, objectKeys, schemaAt, unwrap } from '../schema/introspect.js';
 
-const DEFAULT_BATCH_SIZE = 1000;
-const DEFAULT_FLUSH = '1s';
-
-function describeValue(v: unknown): string {
-  if (v === undefined) return 'nothing';
-  if (v === null) return 'null (an empty value)';
-  if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  return String(v);
-}
-
-const ARTICLE: Record<string, string> = {
-  number: 'a number',
-  string: 'a string',
-  boolean: 'true or false',
-  object: 'a mapping of keys',
-  array: 'a list',
-  record: 'a mapping of keys',
-};
-
-/** Turns one zod issue into located problems. */
-function issueProblems(issue: z.core.$ZodIssue, base: KeyPath, schema: z.ZodType, raw: RawConfig): ConfigProblem[] {
-  const local = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-  const path = [...base, ...local];
-  const at = (p: KeyPath, message: string): ConfigProblem => ({ origin: raw.originOf(p), path: p, message });
-  const input = (issue as { input?: unknown }).input;
-  switch (issue.code) {
-    case 'invalid_type': {
-      if (input === undefined) return [at(path, `is required (${ARTICLE[issue.expected] ?? issue.expected})`)];
-      return [at(path, `expected ${ARTICLE[issue.expected] ?? issue.expected}, got ${describeValue(input)}`)];
-    }
-    case 'unrecognized_keys': {
-      const known = objectKeys(schemaAt(schema, local) ?? schema) ?? [];
-      return issue.keys.map((k) => {
-        const hint = closest(k, known);
-        const msg = hint ? `unknown key; did you mean "${hint}"?` : `unknown key; known keys here: ${known.join(', ')}`;
-        return at([...path, k], msg);
-      });
-    }
-    case 'invalid_value':
-      return [at(path, `expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(input)}`)];
-    case 'too_small':
-      return [at(path, `must be at least ${String(issue.minimum)}, got ${describeValue(input)}`)];
-    case 'too_big':
-      return [at(path, `must be at most ${String(issue.maximum)}, got ${describeValue(input)}`)];
-    case 'invalid_union': {
-      // Our unions are duration/size (string or number); anything else lands here.
-      return [at(path, `expected a duration or size such as 10s or 64MiB, got ${describeValue(input)}`)];
-    }
-    default:
-      return [at(path, issue.message)];
-  }
-}
-
-/**
- * Replaces `<key>_file: /path` by `<key>: <contents of the file>` wherever the schema has `<key>`
- * and no `<key>_file` of its own, so secrets stay out of the config file.
- */
-function applySecretFiles(node: unknown, schema: z.ZodType, at: KeyPath, raw: RawConfig, problems: ConfigProblem[]): void {
-  if (typeof node !== 'object' || node === null) return;
-  if (Array.isArray(node)) {
-    const el = childSchema(schema, 0);
-    if (el) node.forEach((item, i) => applySecretFiles(item, el, [...at, i], raw, problems));
-    return;
-  }
-  const obj = node as Record<string, unknown>;
-  const isObject = defOf(unwrap(schema)).type === 'object';
-  const keys = isObject ? new Set(objectKeys(schema)) : undefined;
-  for (const key of Object.keys(obj)) {
-    if (keys && key.endsWith('_file') && !keys.has(key)) {
-      const target = key.slice(0, -'_file'.length);
-      if (keys.has(target)) {
-        const p = [...at, key];
-        const file = obj[key];
-        // Whatever happens below, the key is handled here: never report it again as unknown.
-        delete obj[key];
-        if (typeof file !== 'string') {
-          problems.push({ origin: raw.originOf(p), path: p, message: `expected the path of a file holding ${target}, got ${describeValue(file)}` });
-        } else if (obj[target] !== undefined) {
-          problems.push({ origin: raw.originOf(p), path: p, message: `set either ${target} or ${key}, not both` });
-        } else {
-          try {
-            obj[target] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
-          } catch (err) {
-            const e = err as NodeJS.ErrnoException;
-            problems.push({ origin: raw.originOf(p), path: p, message: `cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied (is it readable by the sonde user?)' : e.message}` });
-          }
-        }
-        continue;
-      }
-    }
-    const child = childSchema(schema, key);
-    if (child) applySecretFiles(obj[key], child, [...at, key], raw, problems);
-  }
-}
-
+/** Validates `value` at `base`: `_file` secrets read first, every issue added to `problems` with its position. */
 function validateWith<S extends z.ZodType>(schema: S, value: unknown, base: KeyPath, raw: RawConfig, problems: ConfigProblem[]): z.output<S> | undefined {
   applySecretFiles(value, schema, base, raw, problems);
   const r = schema.safeParse(value, { reportInput: true });
@@ -116,40 +21,11 @@ function validateWith<S extends z.ZodType>(schema: S, value: unknown, base: KeyP
   return undefined;
 }
 
+/** A section's options as a fresh mapping (empty for `key:` alone), or a problem when it is not one. */
 function sectionObject(value: unknown, p: KeyPath, raw: RawConfig, problems: ConfigProblem[]): Record<string, unknown> | undefined {
   if (value === null || value === undefined) return {};
   if (typeof value === 'object' && !Array.isArray(value)) return { ...(value as Record<string, unknown>) };
   problems.push({ origin: raw.originOf(p), path: p, message: `expected a mapping of options (write {} for the defaults), got ${describeValue(value)}` });
-  return undefined;
-}
-
-function pickPlugin<T extends { name: string }>(
-  kind: 'collector' | 'handler',
-  key: string,
-  section: Record<string, unknown>,
-  plugins: ReadonlyMap<string, T>,
-  registry: Registry,
-  p: KeyPath,
-  raw: RawConfig,
-  problems: ConfigProblem[],
-  warnings: string[],
-): T | undefined {
-  const type = typeof section.type === 'string' ? section.type : key;
-  const plugin = plugins.get(type);
-  if (plugin) return plugin;
-  const failed = registry.failedToLoad(type);
-  if (failed) {
-    warnings.push(`${raw.originOf(p).file}: ${kind} "${type}" is configured but its plugin ${failed.file} ${failed.reason}; the rest of the agent runs without it`);
-    return undefined;
-  }
-  const names = [...plugins.keys()];
-  const hint = closest(type, names);
-  const where: KeyPath = typeof section.type === 'string' ? [...p, 'type'] : p;
-  problems.push({
-    origin: raw.originOf(where),
-    path: where,
-    message: `no ${kind} named "${type}"${hint ? `; did you mean "${hint}"?` : ''} (available: ${names.join(', ') || 'none'}; run "sonde list")`,
-  });
   return undefined;
 }
 
@@ -210,50 +86,13 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
     if (!section) continue;
     const plugin = pickPlugin('handler', key, section, registry.handlers, registry, p, raw, problems, warnings);
     if (!plugin) continue;
-    const schema = z.strictObject({ ...plugin.schema.shape, ...handlerCommonShape });
-    const parsed = validateWith(schema, section, p, raw, problems) as Record<string, unknown> | undefined;
+    const parsed = validateWith(handlerSchema(plugin), section, p, raw, problems) as Record<string, unknown> | undefined;
     if (!parsed) continue;
-    const { enabled, type: _type, batch_size, flush_interval, queue_size, send_timeout, retry_min, retry_max, spool, spool_max_bytes, spool_max_age, ...own } = parsed as {
-      enabled: boolean; type?: string; batch_size?: number; flush_interval?: number; queue_size: number; send_timeout: number; retry_min: number; retry_max: number;
-      spool?: boolean; spool_max_bytes: number; spool_max_age: number;
-    } & Record<string, unknown>;
-    const batchSize = batch_size ?? plugin.outbox?.batch_size ?? DEFAULT_BATCH_SIZE;
-    if (queue_size < batchSize) {
-      // An outbox must hold at least one batch; say so rather than change the number quietly.
-      const o = raw.originOf([...p, 'queue_size']);
-      warnings.push(
-        `${o.line === undefined ? o.file : `${o.file}:${o.line}`}: handlers.${key}.queue_size (${queue_size}) is smaller than batch_size (${batchSize}); using ${batchSize}. Lower batch_size too if you meant a small queue`,
-      );
-    }
-    const base = {
-      key,
-      group: undefined,
-      plugin,
-      enabled,
-      outbox: {
-        batchSize,
-        flushInterval: flush_interval ?? parseDuration(plugin.outbox?.flush_interval ?? DEFAULT_FLUSH) ?? 1000,
-        queueSize: Math.max(queue_size, batchSize),
-        sendTimeout: send_timeout,
-        retryMin: retry_min,
-        retryMax: Math.max(retry_max, retry_min),
-        spool: spool ?? plugin.outbox?.spool ?? true,
-        spoolMaxBytes: spool_max_bytes,
-        spoolMaxAge: spool_max_age,
-        resendWindow: plugin.resendWindow?.(own) ?? 0,
-      },
-      config: own,
-      fingerprint: JSON.stringify([plugin.name, value]),
-    } satisfies HandlerSection;
-    const split = plugin.expand?.(own);
-    if (!split || split.parts.length <= 1) {
-      handlers.push(base);
-    } else {
-      const choose = split.choose?.bind(split);
-      split.parts.forEach((part, index) =>
-        handlers.push({ ...base, key: `${key}@${part.label}`, config: part.config as Record<string, unknown>, group: { name: key, index, choose } }),
-      );
-    }
+    const warn = (rel: KeyPath, message: string): void => {
+      const o = raw.originOf([...p, ...rel]);
+      warnings.push(`${o.line === undefined ? o.file : `${o.file}:${o.line}`}: ${message}`);
+    };
+    handlers.push(...handlerSections(plugin, parsed, { key, fingerprint: JSON.stringify([plugin.name, value]), warn }));
   }
 
   if (problems.length > 0 || !parsedGlobal) throw new ConfigError(problems);

@@ -1,163 +1,20 @@
 // `sonde logster`: a drop-in replacement for a Logster crontab line. Reads the lines added since
 // the last run, sends the parser's figures, and saves the position only when every output took them.
-import { appendFileSync, mkdirSync, renameSync, statSync, utimesSync } from 'node:fs';
-import path from 'node:path';
+import { mkdirSync, statSync, utimesSync } from 'node:fs';
 import { findByInode } from '../logread/rotated.js';
 import { LineFeeder } from '../logread/line-feeder.js';
 import { LogFollower } from '../logread/follower.js';
 import { LockHeld, takeLock } from '../logread/lock.js';
 import { readState, StateFileError, writeState, type LogState } from '../logread/offset-file.js';
-import { LOGSTER_USAGE, LogsterUsageError, parseLogsterArgs, splitParserOptions, type LogsterArgs } from './args.js';
+import { LOGSTER_USAGE, LogsterUsageError, parseLogsterArgs, type LogsterArgs } from './args.js';
 import { createOutput, outputProblem, type LogsterOutput } from './outputs.js';
+import { parserHelp, parserOptions, resolveParser, type ResolvedParser } from './parser-choice.js';
+import { RunLog, type Io } from './run-log.js';
+import { stateFileNames } from './state-files.js';
 import type { ConfigHandlers } from './config-handlers.js';
-import type { ParsedMetric, ParserDefinition, ParserInstance, z } from '../plugin-api.js';
+import type { ParsedMetric, ParserInstance } from '../plugin-api.js';
 
 export const EXIT_LOGSTER_USAGE = 2;
-
-interface Io {
-  out(s: string): void;
-  err(s: string): void;
-}
-
-/** Logster's own log: `<log-dir>/logster.log`, Python logging's layout, rotated at 100 MB. */
-class RunLog {
-  private file: string | undefined;
-  constructor(
-    dir: string,
-    private readonly debugOn: boolean,
-    private readonly io: Io,
-  ) {
-    try {
-      mkdirSync(dir, { recursive: true });
-      this.file = path.join(dir, 'logster.log');
-      try {
-        if (statSync(this.file).size > 100 * 1024 * 1024) renameSync(this.file, `${this.file}.1`);
-      } catch {
-        /* no log yet */
-      }
-    } catch (err) {
-      io.err(`sonde logster: cannot write logs under ${dir} (${(err as Error).message}); logging to stderr only. Pass -l DIR to choose another directory.\n`);
-    }
-  }
-  private write(level: string, msg: string): void {
-    if (!this.file) return;
-    const d = new Date();
-    const p = (n: number, w = 2) => String(n).padStart(w, '0');
-    const ts = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
-    try {
-      appendFileSync(this.file, `${ts} ${level.padEnd(8)} ${msg}\n`);
-    } catch {
-      this.file = undefined;
-    }
-  }
-  debug(msg: string): void {
-    if (this.debugOn) {
-      this.write('DEBUG', msg);
-      this.io.err(`sonde logster: ${msg}\n`);
-    }
-  }
-  info(msg: string): void {
-    this.write('INFO', msg);
-    if (this.debugOn) this.io.err(`sonde logster: ${msg}\n`);
-  }
-  /** Warnings and errors also go to stderr, which cron mails to the owner. */
-  warn(msg: string): void {
-    this.write('WARNING', msg);
-    this.io.err(`sonde logster: ${msg}\n`);
-  }
-  error(msg: string): void {
-    this.write('ERROR', msg);
-    this.io.err(`sonde logster: ${msg}\n`);
-  }
-}
-
-/** Logster's file names: `<state-dir>/<tailer>-<parser>-<log with / as ->.state` and `.lock`. */
-export function stateFileNames(a: Pick<LogsterArgs, 'stateDir' | 'tailer' | 'logFile'>, dottedParser: string): { state: string; lock: string } {
-  const safe = a.logFile.split(path.sep).join('-');
-  const base = path.join(a.stateDir, `${a.tailer}-${dottedParser}${safe}`);
-  return { state: `${base}.state`, lock: `${base}.lock` };
-}
-
-interface ResolvedParser {
-  def: ParserDefinition;
-  /** The dotted Python name Logster would use in the state file name. */
-  dotted: string;
-}
-
-async function resolveParser(name: string): Promise<ResolvedParser> {
-  if (/\.m?js$/.test(name)) {
-    const { importPluginFile } = await import('../plugins/loader.js');
-    let defs;
-    try {
-      defs = await importPluginFile(path.resolve(name));
-    } catch (err) {
-      throw new LogsterUsageError(`cannot load the parser plugin ${name}: ${(err as Error).message}`);
-    }
-    const def = defs.find((d): d is ParserDefinition => d.kind === 'parser');
-    if (!def) throw new LogsterUsageError(`${name} defines no parser (use defineParser)`);
-    return { def, dotted: def.name };
-  }
-  // Only the parsers: building the whole registry would also build every collector's schema.
-  const { builtinParsers } = await import('../../parsers/index.js');
-  const { Registry } = await import('../plugins/registry.js');
-  const registry = new Registry();
-  for (const p of builtinParsers) registry.add(p, 'built-in');
-  let key = name;
-  if (name.includes('.')) {
-    // logster.parsers.PostfixLogster.PostfixLogster is the built-in PostfixLogster.
-    const m = /^logster\.parsers\.(\w+)\.(\w+)$/.exec(name);
-    if (!m || m[1] !== m[2] || !registry.parsers.has(m[1]!)) {
-      throw new LogsterUsageError(
-        `${name} is a Python module; sonde cannot load Python parsers. Use a built-in (${registry.parserList().flatMap((p) => p.aliases).join(', ')}) or port it to a .js parser plugin (README, "Writing a plugin").`,
-      );
-    }
-    key = m[1]!;
-  }
-  const def = registry.parsers.get(key);
-  if (!def) {
-    throw new LogsterUsageError(`unknown parser ${name}; built-in parsers: ${registry.parserList().map((p) => [p.name, ...p.aliases].join('/')).join(', ')}`);
-  }
-  const alias = def.aliases[0];
-  return { def, dotted: alias ? `logster.parsers.${alias}.${alias}` : def.name };
-}
-
-/** Turns `--parser-options "-l WARN,ERROR"` into the parser's options, as its optparse would. */
-function parserOptions(def: ParserDefinition, text: string | undefined): Record<string, unknown> {
-  const words = splitParserOptions(text);
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
-    if (w === '') continue;
-    const [flag, inline] = w.startsWith('--') && w.includes('=') ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : [w, undefined];
-    const f = def.flags?.find((x) => x.long === flag || x.short === flag || (x.short !== undefined && flag.startsWith(x.short) && flag.length > 2 && !flag.startsWith('--')));
-    if (!f) {
-      const known = def.flags?.map((x) => [x.short, x.long].filter(Boolean).join('/')).join(', ');
-      throw new LogsterUsageError(`parser ${def.name}: no such option ${flag} in --parser-options${known ? ` (it takes ${known})` : ' (it takes none)'}`);
-    }
-    let v = inline;
-    if (v === undefined && f.short !== undefined && flag !== f.short && flag !== f.long) v = flag.slice(f.short.length);
-    if (v === undefined) {
-      v = words[++i];
-      if (v === undefined) throw new LogsterUsageError(`parser ${def.name}: ${flag} option requires an argument`);
-    }
-    out[f.key] = v;
-  }
-  return out;
-}
-
-async function parserHelp(def: ParserDefinition): Promise<string> {
-  let s = `${def.name} (${def.aliases.join(', ') || 'no Logster name'}): ${def.description}\n`;
-  if (!def.flags?.length) return `${s}It takes no --parser-options.\n`;
-  // The same option descriptions `sonde list` and the README show, from the parser's schema.
-  const { optionDocs } = await import('../config/plugin-docs.js');
-  const docs = new Map(optionDocs((def.schema as unknown as { shape: Record<string, z.ZodType> }).shape).map((d) => [d.key, d]));
-  s += 'Options (pass them with --parser-options "..."):\n';
-  for (const f of def.flags) {
-    const d = docs.get(f.key);
-    s += `  ${[f.short, f.long].filter(Boolean).join(', ')} VALUE  ${d?.help ?? ''}${d?.default ? ` (default ${d.default})` : ''}\n`;
-  }
-  return s;
-}
 
 export async function logsterMain(argv: readonly string[], io: Io): Promise<number> {
   const startMs = Date.now();

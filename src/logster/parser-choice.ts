@@ -1,0 +1,88 @@
+// The parser a `sonde logster` run uses: a built-in chosen by its name or Logster's dotted Python
+// name, or a .js parser plugin file; its options from --parser-options; its --parser-help text.
+// Registry, loader and docs are imported only when needed: cron starts this every few minutes.
+import path from 'node:path';
+import { LogsterUsageError, splitParserOptions } from './args.js';
+import type { ParserDefinition, z } from '../plugin-api.js';
+
+export interface ResolvedParser {
+  def: ParserDefinition;
+  /** The dotted Python name Logster would use in the state file name. */
+  dotted: string;
+}
+
+export async function resolveParser(name: string): Promise<ResolvedParser> {
+  if (/\.m?js$/.test(name)) {
+    const { importPluginFile } = await import('../plugins/loader.js');
+    let defs;
+    try {
+      defs = await importPluginFile(path.resolve(name));
+    } catch (err) {
+      throw new LogsterUsageError(`cannot load the parser plugin ${name}: ${(err as Error).message}`);
+    }
+    const def = defs.find((d): d is ParserDefinition => d.kind === 'parser');
+    if (!def) throw new LogsterUsageError(`${name} defines no parser (use defineParser)`);
+    return { def, dotted: def.name };
+  }
+  // Only the parsers: building the whole registry would also build every collector's schema.
+  const { builtinParsers } = await import('../../parsers/index.js');
+  const { Registry } = await import('../plugins/registry.js');
+  const registry = new Registry();
+  for (const p of builtinParsers) registry.add(p, 'built-in');
+  let key = name;
+  if (name.includes('.')) {
+    // logster.parsers.PostfixLogster.PostfixLogster is the built-in PostfixLogster.
+    const m = /^logster\.parsers\.(\w+)\.(\w+)$/.exec(name);
+    if (!m || m[1] !== m[2] || !registry.parsers.has(m[1]!)) {
+      throw new LogsterUsageError(
+        `${name} is a Python module; sonde cannot load Python parsers. Use a built-in (${registry.parserList().flatMap((p) => p.aliases).join(', ')}) or port it to a .js parser plugin (README, "Writing a plugin").`,
+      );
+    }
+    key = m[1]!;
+  }
+  const def = registry.parsers.get(key);
+  if (!def) {
+    throw new LogsterUsageError(`unknown parser ${name}; built-in parsers: ${registry.parserList().map((p) => [p.name, ...p.aliases].join('/')).join(', ')}`);
+  }
+  const alias = def.aliases[0];
+  return { def, dotted: alias ? `logster.parsers.${alias}.${alias}` : def.name };
+}
+
+/** Turns `--parser-options "-l WARN,ERROR"` into the parser's options, as its optparse would. */
+export function parserOptions(def: ParserDefinition, text: string | undefined): Record<string, unknown> {
+  const words = splitParserOptions(text);
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (w === '') continue;
+    const [flag, inline] = w.startsWith('--') && w.includes('=') ? [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)] : [w, undefined];
+    const f = def.flags?.find((x) => x.long === flag || x.short === flag || (x.short !== undefined && flag.startsWith(x.short) && flag.length > 2 && !flag.startsWith('--')));
+    if (!f) {
+      const known = def.flags?.map((x) => [x.short, x.long].filter(Boolean).join('/')).join(', ');
+      throw new LogsterUsageError(`parser ${def.name}: no such option ${flag} in --parser-options${known ? ` (it takes ${known})` : ' (it takes none)'}`);
+    }
+    let v = inline;
+    if (v === undefined && f.short !== undefined && flag !== f.short && flag !== f.long) v = flag.slice(f.short.length);
+    if (v === undefined) {
+      v = words[++i];
+      if (v === undefined) throw new LogsterUsageError(`parser ${def.name}: ${flag} option requires an argument`);
+    }
+    out[f.key] = v;
+  }
+  return out;
+}
+
+/** The text `--parser-help` prints: what the parser does and the options it takes. */
+export async function parserHelp(def: ParserDefinition): Promise<string> {
+  let s = `${def.name} (${def.aliases.join(', ') || 'no Logster name'}): ${def.description}\n`;
+  if (!def.flags?.length) return `${s}It takes no --parser-options.\n`;
+  // The same option descriptions `sonde list` and the README show, from the parser's schema.
+  const { optionDocs } = await import('../config/plugin-docs.js');
+  const docs = new Map(optionDocs((def.schema as unknown as { shape: Record<string, z.ZodType> }).shape).map((d) => [d.key, d]));
+  s += 'Options (pass them with --parser-options "..."):\n';
+  for (const f of def.flags) {
+    const d = docs.get(f.key);
+    s += `  ${[f.short, f.long].filter(Boolean).join(', ')} VALUE  ${d?.help ?? ''}${d?.default ? ` (default ${d.default})` : ''}\n`;
+  }
+  return s;
+}

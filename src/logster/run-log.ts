@@ -1,0 +1,62 @@
+// Logster's own log of each run: `<log-dir>/logster.log` in Python logging's layout, with
+// warnings and errors also on stderr (which cron mails to the crontab's owner).
+import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+/** Where a run prints: standard output (the stdout output, help) and standard error. */
+export interface Io {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+/** Logster's own log: `<log-dir>/logster.log`, Python logging's layout, rotated at 100 MB. */
+export class RunLog {
+  private file: string | undefined;
+  constructor(
+    dir: string,
+    private readonly debugOn: boolean,
+    private readonly io: Io,
+  ) {
+    try {
+      mkdirSync(dir, { recursive: true });
+      this.file = path.join(dir, 'logster.log');
+      try {
+        if (statSync(this.file).size > 100 * 1024 * 1024) renameSync(this.file, `${this.file}.1`);
+      } catch {
+        /* no log yet */
+      }
+    } catch (err) {
+      io.err(`sonde logster: cannot write logs under ${dir} (${(err as Error).message}); logging to stderr only. Pass -l DIR to choose another directory.\n`);
+    }
+  }
+  private write(level: string, msg: string): void {
+    if (!this.file) return;
+    const d = new Date();
+    const p = (n: number, w = 2) => String(n).padStart(w, '0');
+    const ts = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
+    try {
+      appendFileSync(this.file, `${ts} ${level.padEnd(8)} ${msg}\n`);
+    } catch {
+      this.file = undefined;
+    }
+  }
+  debug(msg: string): void {
+    if (this.debugOn) {
+      this.write('DEBUG', msg);
+      this.io.err(`sonde logster: ${msg}\n`);
+    }
+  }
+  info(msg: string): void {
+    this.write('INFO', msg);
+    if (this.debugOn) this.io.err(`sonde logster: ${msg}\n`);
+  }
+  /** Warnings and errors also go to stderr, which cron mails to the owner. */
+  warn(msg: string): void {
+    this.write('WARNING', msg);
+    this.io.err(`sonde logster: ${msg}\n`);
+  }
+  error(msg: string): void {
+    this.write('ERROR', msg);
+    this.io.err(`sonde logster: ${msg}\n`);
+  }
+}
