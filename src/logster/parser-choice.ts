@@ -24,11 +24,7 @@ export async function resolveParser(name: string): Promise<ResolvedParser> {
     if (!def) throw new LogsterUsageError(`${name} defines no parser (use defineParser)`);
     return { def, dotted: def.name };
   }
-  // Only the parsers: building the whole registry would also build every collector's schema.
-  const { builtinParsers } = await import('../../parsers/index.js');
-  const { Registry } = await import('../plugins/registry.js');
-  const registry = new Registry();
-  for (const p of builtinParsers) registry.add(p, 'built-in');
+  const registry = (await import('../plugins/builtin-parsers.js')).builtinParserRegistry();
   let key = name;
   if (name.includes('.')) {
     // logster.parsers.PostfixLogster.PostfixLogster is the built-in PostfixLogster.
