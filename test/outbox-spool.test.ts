@@ -2,15 +2,11 @@
 // shutdown, order kept, and exact accounting when the spool's cap is reached.
 import { describe, expect, it } from 'vitest';
 import type { OutboxSettings } from '../src/config/types.js';
-import { NameTable } from '../src/model/naming.js';
 import { Outbox, type OutboxEvents } from '../src/delivery/outbox.js';
-import type { Sample } from '../src/model/sample.js';
 import { Spool } from '../src/delivery/spool.js';
 import { tmpdir } from './helpers/tmp.js';
+import { range } from './helpers/samples.js';
 
-const names = new NameTable('t');
-const sample = (i: number): Sample => ({ name: names.get('m'), value: i, kind: 'gauge', timestamp: i, precision: undefined });
-const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => sample(a + i));
 const settings: OutboxSettings = { batchSize: 7, flushInterval: 5, queueSize: 10, sendTimeout: 1000, retryMin: 5, retryMax: 20, spool: true, spoolMaxBytes: 1024 ** 3, spoolMaxAge: 86_400_000, resendWindow: 0 };
 const bigSpool = { maxBytes: 1024 ** 3, maxAge: 86_400_000 };
 

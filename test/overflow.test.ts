@@ -1,13 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { DropOldest, SpillToSpool } from '../src/delivery/overflow.js';
 import { Spool, type DropReport } from '../src/delivery/spool.js';
-import { NameTable } from '../src/model/naming.js';
-import type { Sample } from '../src/model/sample.js';
 import { tmpdir } from './helpers/tmp.js';
+import { range } from './helpers/samples.js';
 
-const names = new NameTable('t');
-const sample = (i: number): Sample => ({ name: names.get('m'), value: i, kind: 'gauge', timestamp: i, precision: undefined });
-const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => sample(a + i));
 
 function events() {
   const e = { drops: [] as [number, number][], spooled: [] as [number, string][], spoolDrops: [] as DropReport[] };

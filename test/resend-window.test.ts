@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResendWindow } from '../src/delivery/resend-window.js';
-import { NameTable } from '../src/model/naming.js';
-import type { Sample } from '../src/model/sample.js';
+import { range, values } from './helpers/samples.js';
 
-const names = new NameTable('t');
-const sample = (i: number): Sample => ({ name: names.get('m'), value: i, kind: 'gauge', timestamp: i, precision: undefined });
-const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => sample(a + i));
-const values = (xs: readonly Sample[]) => xs.map((s) => s.value);
 
 describe('resend window', () => {
   it('gives back what was accepted within the window before the last write, oldest first', () => {

@@ -3,14 +3,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpoolReader } from '../src/delivery/spool-reader.js';
 import { Spool } from '../src/delivery/spool.js';
-import { NameTable } from '../src/model/naming.js';
-import type { Sample } from '../src/model/sample.js';
 import { tmpdir } from './helpers/tmp.js';
+import { range, values } from './helpers/samples.js';
 
-const names = new NameTable('t');
-const sample = (i: number): Sample => ({ name: names.get('m'), value: i, kind: 'gauge', timestamp: i, precision: undefined });
-const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => sample(a + i));
-const values = (xs: readonly Sample[] | undefined) => (xs ?? []).map((s) => s.value);
 const caps = { maxBytes: 1024 ** 3, maxAge: 86_400_000, segmentBytes: 1 };
 
 describe('spool reader', () => {
