@@ -2,32 +2,9 @@
 // figures from statfs), with Diamond's DiskSpaceCollector names. A statfs that does not answer
 // (a dead network mount) never freezes the agent: it is abandoned, logged and counted, and that
 // mount is not asked again until the call returns.
-import { defineCollector, regex, z, type StatFs } from '../src/plugin-api.js';
-import { diskspaceFallback, SOURCES, useFallback } from './fallback/systeminformation.js';
+import { defineCollector, procfs, regex, SOURCES, z, type CollectorContext, type StatFs } from '../src/plugin-api.js';
 
-export interface Mount {
-  readonly device: string; // major:minor
-  readonly mountPoint: string;
-  readonly fsType: string;
-  readonly source: string;
-}
-
-/** Undoes mountinfo's octal escapes (`\040` is a space). */
-function unescape(s: string): string {
-  return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
-}
-
-/** Parses /proc/self/mountinfo, in mount order. */
-export function parseMountinfo(text: string): Mount[] {
-  const out: Mount[] = [];
-  for (const line of text.split('\n')) {
-    const f = line.split(' ');
-    const sep = f.indexOf('-', 6);
-    if (f.length < 10 || sep < 0) continue;
-    out.push({ device: f[2]!, mountPoint: unescape(f[4]!), fsType: f[sep + 1]!, source: unescape(f[sep + 2] ?? '') });
-  }
-  return out;
-}
+type Mount = procfs.Mount;
 
 /** Diamond's name for a mount point: `/` is `root`, otherwise `/` and `.` become `_`. */
 export function mountName(mountPoint: string): string {
@@ -44,12 +21,121 @@ const ANSWERS_FROM_MEMORY = new Set(['ext2', 'ext3', 'ext4', 'xfs', 'tmpfs', 'de
 
 const UNITS: Record<string, number> = { byte: 1, kilobyte: 1024, megabyte: 1024 ** 2, gigabyte: 1024 ** 3, terabyte: 1024 ** 4 };
 
+interface DiskConfig {
+  readonly filesystems: readonly string[];
+  readonly byte_unit: readonly string[];
+  readonly statfs_timeout: number;
+}
+
+/** Abandons a probe that takes longer than `ms` (df on a dead mount hangs), leaving it pending. */
+async function bounded<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms / 1000} s`)), ms)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Without /proc: systeminformation's df, one entry per device, the same names and units. */
+async function collectFallback(ctx: CollectorContext<DiskConfig, unknown>, excluded: (mount: string) => boolean): Promise<void> {
+  const fss = await bounded((await ctx.fallback.systeminformation()).fsSize(), ctx.config.statfs_timeout * 1000 * 5, 'df (systeminformation fsSize)');
+  const seen = new Set<string>();
+  for (const f of fss) {
+    if (!ctx.config.filesystems.includes(f.type) || excluded(f.mount) || seen.has(f.fs)) continue;
+    seen.add(f.fs);
+    const free = f.size - f.used;
+    const name = mountName(f.mount);
+    for (const unit of ctx.config.byte_unit) {
+      const u = UNITS[unit] ?? 1;
+      if (f.size > 0) ctx.emit([name, `${unit}_percentfree`], (100 * free) / f.size, { precision: 2 });
+      ctx.emit([name, `${unit}_used`], f.used / u, { precision: 2 });
+      ctx.emit([name, `${unit}_free`], free / u, { precision: 2 });
+      ctx.emit([name, `${unit}_avail`], f.available / u, { precision: 2 });
+    }
+  }
+}
+
 interface DiskState {
   /** statfs calls that have not returned, by mount point. */
   readonly pending: Set<string>;
   /** Mount points whose statfs passed its deadline and has not returned yet (logged once each). */
   readonly stuck: Set<string>;
   readonly filters: RegExp[];
+}
+
+type DiskCtx = CollectorContext<DiskConfig, DiskState>;
+
+/** The mounts to report: configured types, not excluded, one per device (the first mount wins). */
+function chooseMounts(ctx: DiskCtx, all: readonly Mount[]): Mount[] {
+  const types = new Set(ctx.config.filesystems);
+  const seen = new Set<string>();
+  const mounts: Mount[] = [];
+  for (const m of all) {
+    if (!types.has(m.fsType) || ctx.state.filters.some((f) => f.test(m.mountPoint))) continue;
+    if (seen.has(m.device)) continue; // a bind mount or a second mount of one device: first wins
+    seen.add(m.device);
+    mounts.push(m);
+  }
+  return mounts;
+}
+
+/** statfs of one mount within the deadline; undefined when it failed, is late or is still pending. */
+async function statfsOf(ctx: DiskCtx, m: Mount): Promise<StatFs | undefined> {
+  const { pending, stuck } = ctx.state;
+  const sync = ctx.statfsSync;
+  if (sync !== undefined && ANSWERS_FROM_MEMORY.has(m.fsType)) {
+    try {
+      return sync(m.mountPoint);
+    } catch (err) {
+      ctx.log.warn(`statfs of ${m.mountPoint} failed: ${(err as Error).message}`);
+      return undefined;
+    }
+  }
+  if (pending.has(m.mountPoint)) return undefined;
+  pending.add(m.mountPoint);
+  const call = ctx.statfs(m.mountPoint).finally(() => {
+    if (pending.delete(m.mountPoint) && stuck.has(m.mountPoint)) ctx.log.info(`statfs of ${m.mountPoint} answers again`);
+    stuck.delete(m.mountPoint);
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), ctx.config.statfs_timeout * 1000)));
+  try {
+    const r = await Promise.race([call, late]);
+    if (r === 'late') {
+      stuck.add(m.mountPoint);
+      ctx.log.warn(`statfs of ${m.mountPoint} (${m.fsType} from ${m.source}) has not answered in ${ctx.config.statfs_timeout} s; skipping it until it does`);
+      return undefined;
+    }
+    return r;
+  } catch (err) {
+    ctx.log.warn(`statfs of ${m.mountPoint} failed: ${(err as Error).message}`);
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function publish(ctx: DiskCtx, m: Mount, s: StatFs): void {
+  const name = mountName(m.mountPoint);
+  const p2 = { precision: 2 };
+  for (const unit of ctx.config.byte_unit) {
+    const size = UNITS[unit]!;
+    if (s.blocks > 0) ctx.emit([name, `${unit}_percentfree`], (100 * s.bfree) / s.blocks, p2);
+    ctx.emit([name, `${unit}_used`], ((s.blocks - s.bfree) * s.bsize) / size, p2);
+    ctx.emit([name, `${unit}_free`], (s.bfree * s.bsize) / size, p2);
+    ctx.emit([name, `${unit}_avail`], (s.bavail * s.bsize) / size, p2);
+  }
+  // Filesystems without a fixed inode table (btrfs) report 0 inodes: nothing to say then.
+  if (s.files > 0) {
+    const p0 = { precision: 0 };
+    ctx.emit([name, 'inodes_percentfree'], (100 * s.ffree) / s.files, p0);
+    ctx.emit([name, 'inodes_used'], s.files - s.ffree, p0);
+    ctx.emit([name, 'inodes_free'], s.ffree, p0);
+    // Linux's statvfs reports f_favail as f_ffree.
+    ctx.emit([name, 'inodes_avail'], s.ffree, p0);
+  }
 }
 
 export default defineCollector({
@@ -70,78 +156,15 @@ export default defineCollector({
   }),
   init: (ctx): DiskState => ({ pending: new Set(), stuck: new Set(), filters: ctx.config.exclude_filters.map((f) => new RegExp(f)) }),
   async collect(ctx) {
-    const { pending, stuck, filters } = ctx.state;
-    if (await useFallback(ctx, 'self/mountinfo')) {
-      return diskspaceFallback(ctx, (m) => filters.some((f) => f.test(m)), mountName);
+    if (await ctx.fallback.use(ctx.config.source, 'self/mountinfo')) {
+      return collectFallback(ctx, (m) => ctx.state.filters.some((f) => f.test(m)));
     }
-    const types = new Set(ctx.config.filesystems);
-    const seen = new Set<string>();
-    const mounts: Mount[] = [];
-    for (const m of parseMountinfo(await ctx.proc.read('self/mountinfo'))) {
-      if (!types.has(m.fsType) || filters.some((f) => f.test(m.mountPoint))) continue;
-      if (seen.has(m.device)) continue; // a bind mount or a second mount of one device: first wins
-      seen.add(m.device);
-      mounts.push(m);
-    }
-
-    const deadline = ctx.config.statfs_timeout * 1000;
-    const sync = ctx.statfsSync;
-    const results = await Promise.all(
-      mounts.map(async (m): Promise<[Mount, StatFs | undefined]> => {
-        if (sync !== undefined && ANSWERS_FROM_MEMORY.has(m.fsType)) {
-          try {
-            return [m, sync(m.mountPoint)];
-          } catch (err) {
-            ctx.log.warn(`statfs of ${m.mountPoint} failed: ${(err as Error).message}`);
-            return [m, undefined];
-          }
-        }
-        if (pending.has(m.mountPoint)) return [m, undefined];
-        pending.add(m.mountPoint);
-        const call = ctx.statfs(m.mountPoint).finally(() => {
-          if (pending.delete(m.mountPoint) && stuck.has(m.mountPoint)) ctx.log.info(`statfs of ${m.mountPoint} answers again`);
-          stuck.delete(m.mountPoint);
-        });
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), deadline)));
-        try {
-          const r = await Promise.race([call, late]);
-          if (r === 'late') {
-            stuck.add(m.mountPoint);
-            ctx.log.warn(`statfs of ${m.mountPoint} (${m.fsType} from ${m.source}) has not answered in ${ctx.config.statfs_timeout} s; skipping it until it does`);
-            return [m, undefined];
-          }
-          return [m, r];
-        } catch (err) {
-          ctx.log.warn(`statfs of ${m.mountPoint} failed: ${(err as Error).message}`);
-          return [m, undefined];
-        } finally {
-          clearTimeout(timer);
-        }
-      }),
-    );
-    ctx.health('stuck_mounts', pending.size);
-
-    for (const [m, s] of results) {
-      if (s === undefined) continue;
-      const name = mountName(m.mountPoint);
-      const p2 = { precision: 2 };
-      for (const unit of ctx.config.byte_unit) {
-        const size = UNITS[unit]!;
-        if (s.blocks > 0) ctx.emit([name, `${unit}_percentfree`], (100 * s.bfree) / s.blocks, p2);
-        ctx.emit([name, `${unit}_used`], ((s.blocks - s.bfree) * s.bsize) / size, p2);
-        ctx.emit([name, `${unit}_free`], (s.bfree * s.bsize) / size, p2);
-        ctx.emit([name, `${unit}_avail`], (s.bavail * s.bsize) / size, p2);
-      }
-      // Filesystems without a fixed inode table (btrfs) report 0 inodes: nothing to say then.
-      if (s.files > 0) {
-        const p0 = { precision: 0 };
-        ctx.emit([name, 'inodes_percentfree'], (100 * s.ffree) / s.files, p0);
-        ctx.emit([name, 'inodes_used'], s.files - s.ffree, p0);
-        ctx.emit([name, 'inodes_free'], s.ffree, p0);
-        // Linux's statvfs reports f_favail as f_ffree.
-        ctx.emit([name, 'inodes_avail'], s.ffree, p0);
-      }
+    const mounts = chooseMounts(ctx, procfs.parseMountinfo(await ctx.proc.read('self/mountinfo')));
+    const results = await Promise.all(mounts.map((m) => statfsOf(ctx, m)));
+    ctx.health('stuck_mounts', ctx.state.pending.size);
+    for (let i = 0; i < mounts.length; i++) {
+      const s = results[i];
+      if (s !== undefined) publish(ctx, mounts[i]!, s);
     }
   },
 });

@@ -3,7 +3,7 @@ import cpu from './cpu.js';
 import diskspace from './diskspace.js';
 import iostat from './iostat.js';
 import loadavg from './loadavg.js';
-import logs from '../src/logread/logs-collector.js';
+import logs from './logs.js';
 import memory from './memory.js';
 import network from './network.js';
 import sockets from './sockets.js';

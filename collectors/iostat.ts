@@ -1,42 +1,8 @@
 // iostat: per-device I/O from /proc/diskstats, with Diamond's DiskUsageCollector names and
 // arithmetic, over the measured time between readings. Idle devices report zeros, not gaps.
-import { defineCollector, regex, z } from '../src/plugin-api.js';
+import { defineCollector, procfs, regex, z } from '../src/plugin-api.js';
 
-/** The counters of one device, in /proc/diskstats column order (after major, minor, name). */
-export interface DiskCounters {
-  readonly reads: number;
-  readonly reads_merged: number;
-  readonly reads_sectors: number;
-  readonly reads_milliseconds: number;
-  readonly writes: number;
-  readonly writes_merged: number;
-  readonly writes_sectors: number;
-  readonly writes_milliseconds: number;
-  readonly io_in_progress: number;
-  readonly io_milliseconds: number;
-  readonly io_milliseconds_weighted: number;
-}
-
-const COLUMNS = [
-  'reads', 'reads_merged', 'reads_sectors', 'reads_milliseconds',
-  'writes', 'writes_merged', 'writes_sectors', 'writes_milliseconds',
-  'io_in_progress', 'io_milliseconds', 'io_milliseconds_weighted',
-] as const;
-
-/** Parses /proc/diskstats into counters per device name. */
-export function parseDiskstats(text: string): Map<string, DiskCounters> {
-  const out = new Map<string, DiskCounters>();
-  for (const line of text.split('\n')) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 14) continue;
-    const values = f.slice(3, 14).map(Number);
-    if (values.some((v) => !Number.isFinite(v))) continue;
-    const c = {} as Record<(typeof COLUMNS)[number], number>;
-    COLUMNS.forEach((k, i) => (c[k] = values[i]!));
-    out.set(f[2]!, c);
-  }
-  return out;
-}
+const COLUMNS = procfs.DISK_COUNTERS;
 
 const SECTOR = 512;
 const UNITS: Record<string, number> = { byte: 1, kilobyte: 1024, megabyte: 1024 ** 2, gigabyte: 1024 ** 3 };
@@ -55,7 +21,7 @@ export default defineCollector({
   }),
   init: (ctx) => ({ pattern: new RegExp(ctx.config.devices) }),
   async collect(ctx) {
-    const devices = parseDiskstats(await ctx.proc.read('diskstats'));
+    const devices = procfs.parseDiskstats(await ctx.proc.read('diskstats'));
     const { pattern } = ctx.state;
     const p0 = { precision: 0 };
     const p2 = { precision: 2 };

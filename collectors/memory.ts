@@ -1,6 +1,5 @@
 // memory: /proc/meminfo in bytes, with Diamond's leaf names.
-import { defineCollector, z } from '../src/plugin-api.js';
-import { memoryFallback, SOURCES, useFallback } from './fallback/systeminformation.js';
+import { defineCollector, procfs, SOURCES, z, type CollectorContext } from '../src/plugin-api.js';
 
 /** The fields Diamond's MemoryCollector publishes, in its order. */
 export const MEMORY_FIELDS = [
@@ -8,18 +7,32 @@ export const MEMORY_FIELDS = [
   'SwapTotal', 'SwapFree', 'SwapCached', 'VmallocTotal', 'VmallocUsed', 'VmallocChunk', 'Committed_AS',
 ] as const;
 
-/** Parses /proc/meminfo into bytes per field (lines in kB are multiplied by 1024). */
-export function parseMeminfo(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const rest = line.slice(colon + 1).trim().split(/\s+/);
-    const n = Number(rest[0]);
-    if (!Number.isFinite(n)) continue;
-    out.set(line.slice(0, colon), rest[1] === 'kB' ? n * 1024 : n);
+/** Without /proc: the fields systeminformation knows, under the same names. */
+async function collectFallback(ctx: CollectorContext<unknown, unknown>): Promise<void> {
+  const m = await (await ctx.fallback.systeminformation()).mem();
+  const p0 = { precision: 0 };
+  ctx.emit('MemTotal', m.total, p0);
+  ctx.emit('MemFree', m.free, p0);
+  ctx.emit('MemAvailable', m.available, p0);
+  ctx.emit('Buffers', m.buffers, p0);
+  ctx.emit('Cached', m.cached, p0);
+  ctx.emit('Active', m.active, p0);
+  ctx.emit('SwapTotal', m.swaptotal, p0);
+  ctx.emit('SwapFree', m.swapfree, p0);
+  if (m.total > 0) ctx.emit('MemUsedPercentage', (100 * (m.total - m.available)) / m.total, { precision: 2 });
+}
+
+function publish(ctx: CollectorContext<{ readonly detailed: boolean }, unknown>, info: ReadonlyMap<string, number>): void {
+  const names: readonly string[] = ctx.config.detailed ? [...info.keys()] : MEMORY_FIELDS;
+  for (const name of names) {
+    const v = info.get(name);
+    if (v !== undefined) ctx.emit([name], v, { precision: 0 });
   }
-  return out;
+  const total = info.get('MemTotal');
+  const avail = info.get('MemAvailable');
+  if (total !== undefined && avail !== undefined && total > 0) {
+    ctx.emit('MemUsedPercentage', (100 * (total - avail)) / total, { precision: 2 });
+  }
 }
 
 export default defineCollector({
@@ -30,17 +43,7 @@ export default defineCollector({
     detailed: z.boolean().default(false).describe('Publish every /proc/meminfo field, not only Diamond\'s list.'),
   }),
   async collect(ctx) {
-    if (await useFallback(ctx, 'meminfo')) return memoryFallback(ctx);
-    const info = parseMeminfo(await ctx.proc.read('meminfo'));
-    const names: readonly string[] = ctx.config.detailed ? [...info.keys()] : MEMORY_FIELDS;
-    for (const name of names) {
-      const v = info.get(name);
-      if (v !== undefined) ctx.emit([name], v, { precision: 0 });
-    }
-    const total = info.get('MemTotal');
-    const avail = info.get('MemAvailable');
-    if (total !== undefined && avail !== undefined && total > 0) {
-      ctx.emit('MemUsedPercentage', (100 * (total - avail)) / total, { precision: 2 });
-    }
+    if (await ctx.fallback.use(ctx.config.source, 'meminfo')) return collectFallback(ctx);
+    publish(ctx, procfs.parseMeminfo(await ctx.proc.read('meminfo')));
   },
 });

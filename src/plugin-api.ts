@@ -7,6 +7,7 @@ import { duration, bytes, regex } from './schema/units.js';
 import { formatValue, plaintextLine } from './model/value-format.js';
 import { pyFloat } from './model/py-number.js';
 import { mean, percentile, sortNumbers } from './model/stats.js';
+import { closest } from './schema/introspect.js';
 
 export { z };
 export type { MetricName, Sample, SampleKind };
@@ -14,6 +15,8 @@ export { formatValue, plaintextLine } from './model/value-format.js';
 export { duration, bytes, regex } from './schema/units.js';
 export { pyFloat } from './model/py-number.js';
 export { mean, percentile, sortNumbers } from './model/stats.js';
+/** Pure parsers of /proc files (`procfs.parseStat(text)`): read with `ctx.proc`, parse, then emit. */
+export * as procfs from './procfs/index.js';
 
 /** A plugin's config schema: a zod object whose fields all have defaults or are optional. */
 export type ConfigSchema = z.ZodObject;
@@ -43,6 +46,21 @@ export interface StatFs {
   readonly bavail: number;
   readonly files: number;
   readonly ffree: number;
+}
+
+/** Where a system collector reads: `auto` is /proc where it exists, systeminformation elsewhere. */
+export const SOURCES = ['auto', 'proc', 'systeminformation'] as const;
+export type Source = (typeof SOURCES)[number];
+
+/** For collectors that read /proc and fall back to systeminformation where there is none (macOS, BSD). */
+export interface SystemFallback {
+  /**
+   * True when this run should read through systeminformation: `source` forces it, or it is `auto`
+   * on a host other than Linux whose proc root has no `probe` file (`stat`, `net/dev`).
+   */
+  use(source: Source, probe: string): Promise<boolean>;
+  /** The systeminformation module, imported on the first call: never loaded unless a collector asks. */
+  systeminformation(): Promise<typeof import('systeminformation')>;
 }
 
 export interface EmitOptions {
@@ -94,6 +112,8 @@ export interface CollectorContext<Config, State = undefined> {
    * block the whole agent. Absent when statfs is replayed (tests): use `statfs` then.
    */
   readonly statfsSync?: (path: string) => StatFs;
+  /** systeminformation in place of /proc, for hosts without one: `if (await ctx.fallback.use(ctx.config.source, 'stat'))`. */
+  readonly fallback: SystemFallback;
   /** Aborted when the run exceeds the collector's timeout or the agent stops. */
   readonly signal: AbortSignal;
   readonly log: PluginLogger;
@@ -105,7 +125,82 @@ export interface CollectorContext<Config, State = undefined> {
   readonly stateDir: string | undefined;
   /** A parser by name or alias (built-in or a plugin), for collectors that read logs. */
   parser(name: string): ParserDefinition | undefined;
+  /** Follows log files into parsers, offsets kept in `stateDir` (in memory without one). */
+  readonly logs: LogService;
 }
+
+// --- Log reading: the core follows files across rotations and restarts; a plugin only parses and reports.
+
+/** What `ctx.logs.follow` is to follow: one path or glob, read into one parser. */
+export interface FollowLogsOptions {
+  /**
+   * An absolute path, or a glob such as `/var/log/app/*.log`. A glob's rotated and compressed
+   * matches (`<f>.1`, `<f>.2.gz`, `<f>-20261122`) are not followed on their own: the live log's
+   * rotations are read through it. A path that does not exist yet is read once it appears.
+   */
+  readonly path: string;
+  /** Receives every complete line of every file, through its `needles`/`parseBytes` fast path if it has one. */
+  readonly parser: ParserInstance;
+  /**
+   * Files present at the first `read()` with no saved offset: true reads them from their first line,
+   * false from their end (as Logster's first run). Files that appear later are always read whole.
+   */
+  readonly fromStart: boolean;
+  /** Lines longer than this many bytes are counted and skipped, never buffered whole. */
+  readonly maxLineBytes: number;
+  /** Milliseconds a rotated file is still read after it last grew (a writer that reopens late). */
+  readonly rotateWait: number;
+  /**
+   * Names these files in the collector's log messages and, with a state dir, the folder of their
+   * offset files (`<stateDir>/<name>`, a `/` becoming `_`): give each followed set its own.
+   */
+  readonly name: string;
+}
+
+/** Lines handed to a followed set's parser since `follow`. */
+export interface FollowedLineCounts {
+  /** Lines handed to the parser (lines without any of its needles are not counted). */
+  readonly parsed: number;
+  /** Lines longer than `maxLineBytes`, skipped. */
+  readonly tooLong: number;
+  /** Lines on which the parser threw, skipped. */
+  readonly failed: number;
+  /** The first parser error's message, for the log. */
+  readonly firstError: string | undefined;
+}
+
+/** The files of one path or glob, followed into one parser. Problems with files are logged, not thrown. */
+export interface FollowedLogs {
+  /**
+   * Picks up files that match now, reads every complete line written since the last read into the
+   * parser, and stops following files of a glob that are gone and fully read. Resolves to the bytes read.
+   */
+  read(): Promise<number>;
+  /**
+   * Saves the offsets of what was read. Call it only once the figures of those lines were emitted:
+   * a restart then neither counts a line twice nor skips one. Does nothing without a state dir.
+   */
+  commit(): void;
+  /**
+   * After the first `read()`: milliseconds since the offsets it continued from were saved (the
+   * oldest one's), the time those lines were written in; undefined when no file had a saved offset.
+   */
+  savedAgeMs(): number | undefined;
+  /** Running totals since `follow`; take differences for per-interval figures. */
+  readonly counts: FollowedLineCounts;
+  /** How many files are followed now. */
+  readonly fileCount: number;
+  /** Closes the files; does not save (call `commit` first if what was read was emitted). */
+  close(): void;
+}
+
+/** `ctx.logs`: log following for collectors that read logs. */
+export interface LogService {
+  follow(options: FollowLogsOptions): FollowedLogs;
+}
+
+/** The candidate closest to `word` by edit distance when it is close enough to be a likely typo, for "did you mean" hints. */
+export { closest };
 
 /** What a collector's `check` gets: config checks beyond its schema, reported with file and line. */
 export interface ConfigCheck {
@@ -274,6 +369,12 @@ export interface PluginApi {
   /** Logster's percentile (linear interpolation at p/100 × (n−1)) of values sorted ascending. */
   readonly percentile: typeof percentile;
   readonly sortNumbers: typeof sortNumbers;
+  /** Pure parsers of /proc files, the ones the built-in collectors use. */
+  readonly procfs: typeof import('./procfs/index.js');
+  /** The values of a system collector's `source` option, for `z.enum(api.SOURCES)`. */
+  readonly SOURCES: typeof SOURCES;
+  /** "Did you mean" for `check()`: the candidate closest to a misspelt word, if one is close enough. */
+  readonly closest: typeof closest;
   readonly defineCollector: typeof defineCollector;
   readonly defineParser: typeof defineParser;
   readonly defineHandler: typeof defineHandler;

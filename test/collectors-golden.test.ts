@@ -8,9 +8,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { CollectorRunner } from '../src/runtime/collector-runner.js';
-import { collectorCommonShape } from '../src/config/global-schema.js';
+import { standaloneSection } from '../src/config/collector-section.js';
 import { fileReader } from '../src/runtime/file-reader.js';
 import { relativePath } from '../src/model/naming.js';
 import { builtinRegistry } from '../src/plugins/builtin.js';
@@ -37,14 +36,12 @@ for (const collector of readdirSync(ROOT)) {
         const plugin = registry.collectors.get(collector);
         expect(plugin, `no built-in collector ${collector}`).toBeDefined();
         const options = existsSync(path.join(dir, 'config.json')) ? JSON.parse(readFileSync(path.join(dir, 'config.json'), 'utf8')) : {};
-        const parsed = z.strictObject({ ...plugin!.schema.shape, ...collectorCommonShape }).parse(options) as Record<string, unknown>;
-        const { enabled: _e, type: _t, interval: _i, timeout: _o, path: _p, ...config } = parsed;
         let clock = 0;
         // One reader whose root moves to the current sample's tree, as /proc changes between runs.
         let current = fileReader(dir);
         const reader: FileReader = { get root() { return current.root; }, read: (rel) => current.read(rel), resolve: (rel) => current.resolve(rel) };
         const runner = new CollectorRunner(
-          { key: collector, plugin: plugin!, enabled: true, interval: 10_000, timeout: 10_000, path: collector, config, fingerprint: '' },
+          standaloneSection(plugin!, options, { interval: 10_000, path: collector }),
           {
             proc: reader,
             sys: reader,

@@ -3,11 +3,13 @@
 import { statfsSync as fsStatfsSync } from 'node:fs';
 import { statfs as fsStatfs } from 'node:fs/promises';
 import path from 'node:path';
-import type { CollectorContext, EmitOptions, FileReader, ParserDefinition, PluginLogger, SampleKind, StatFs } from '../plugin-api.js';
+import type { CollectorContext, EmitOptions, FileReader, LogService, ParserDefinition, PluginLogger, SampleKind, StatFs } from '../plugin-api.js';
+import { logService } from '../logread/followed-logs.js';
 import type { MetricName, Sample } from '../model/sample.js';
 import type { CollectorSection } from '../config/types.js';
 import { NameTable } from '../model/naming.js';
 import { RateTracker, type MonotonicClock, monotonicMs } from './rate.js';
+import { systemFallback } from './fallback.js';
 
 export interface RunnerDeps {
   readonly proc: FileReader;
@@ -47,6 +49,9 @@ export class CollectorRunner {
   private readonly clock: MonotonicClock;
   private readonly stateDir: string | undefined;
   private readonly parser: (name: string) => ParserDefinition | undefined;
+  private readonly fallback: ReturnType<typeof systemFallback>;
+  /** ctx.logs: one per runner, so the collector's followed files and offsets outlive its runs. */
+  private readonly logs: LogService;
   /** Rate baseline keys by interned name. */
   private readonly rateKeys = new Map<MetricName, string>();
   private lastPrune = -Infinity;
@@ -62,6 +67,8 @@ export class CollectorRunner {
     this.stateDir = deps.stateDir === undefined ? undefined : path.join(deps.stateDir, 'collectors', section.key);
     const parsers = deps.parsers;
     this.parser = (name) => parsers?.get(name);
+    this.fallback = systemFallback(deps.proc);
+    this.logs = logService({ stateDir: this.stateDir, log: deps.log, label: section.plugin.name });
   }
 
   /**
@@ -120,10 +127,12 @@ export class CollectorRunner {
       sys: this.deps.sys,
       statfs: this.deps.statfs ?? defaultStatfs,
       statfsSync: this.deps.statfs ? undefined : defaultStatfsSync,
+      fallback: this.fallback,
       signal,
       log: this.deps.log,
       stateDir: this.stateDir,
       parser: this.parser,
+      logs: this.logs,
     };
 
     try {
@@ -161,10 +170,12 @@ export class CollectorRunner {
       proc: this.deps.proc,
       sys: this.deps.sys,
       statfs: this.deps.statfs ?? defaultStatfs,
+      fallback: this.fallback,
       signal: ctrl.signal,
       log: this.deps.log,
       stateDir: this.stateDir,
       parser: this.parser,
+      logs: this.logs,
     });
   }
 }
