@@ -117,6 +117,33 @@ const vendorOnDemand = (names) => ({
 });
 const VENDORED = ['systeminformation', 'pino-pretty'];
 
+// pino's transports run in worker threads (thread-stream), which cannot load from a single-file
+// bundle; sonde logs through a synchronous destination and never starts one. Leaving the worker
+// code out is 14 KB less to compile on every start; asking for a transport says why it fails.
+const noPinoTransports = {
+  name: 'no-pino-transports',
+  setup(b) {
+    b.onResolve({ filter: /^thread-stream$/ }, () => ({ path: 'thread-stream', namespace: 'no-pino-transports' }));
+    b.onLoad({ filter: /.*/, namespace: 'no-pino-transports' }, () => ({
+      contents: "module.exports = class ThreadStream { constructor() { throw new Error('pino transports are not available in the sonde bundle: sonde logs to stdout/stderr'); } };",
+      loader: 'js',
+    }));
+  },
+};
+
+// `sonde logster` runs parsers, which do no I/O: the /proc parsers (collectors' business) are left
+// out of its bundle. A plugin file loaded there still sees api.procfs; calling into it says why.
+const noProcfs = {
+  name: 'no-procfs',
+  setup(b) {
+    b.onResolve({ filter: /\/procfs\/index\.js$/ }, (args) => (args.importer.endsWith(`${path.sep}plugin-api.ts`) ? { path: 'procfs', namespace: 'no-procfs' } : undefined));
+    b.onLoad({ filter: /.*/, namespace: 'no-procfs' }, () => ({
+      contents: "module.exports = new Proxy({}, { get: (_, key) => (typeof key === 'string' ? () => { throw new Error(`procfs.${key} is not available in sonde logster: parsers read no files`); } : undefined) });",
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -140,7 +167,7 @@ const common = {
 
 await Promise.all([
   build({ ...common, entryPoints: ['src/entries/sonde.ts'], outfile: 'dist/sonde.mjs', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...common, entryPoints: ['src/entries/sonde-agent.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, vendorOnDemand(VENDORED)] }),
+  build({ ...common, entryPoints: ['src/entries/sonde-agent.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, noPinoTransports, vendorOnDemand(VENDORED)] }),
   ...VENDORED.map((name) =>
     build({ ...common, format: 'cjs', banner: undefined, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: process.cwd() }, outfile: `dist/sonde-vendor-${name}.cjs` }),
   ),
@@ -153,9 +180,9 @@ await Promise.all([
     supported: { 'dynamic-import': false },
     entryPoints: ['src/entries/sonde-logster.ts'],
     outfile: 'dist/sonde-logster.cjs',
-    plugins: [zodEnglishOnly, configOnDemand],
+    plugins: [zodEnglishOnly, configOnDemand, noProcfs],
   }),
-  build({ ...common, entryPoints: ['src/entries/sonde-logster-config.ts'], outfile: 'dist/sonde-logster-config.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, vendorOnDemand(VENDORED)] }),
+  build({ ...common, entryPoints: ['src/entries/sonde-logster-config.ts'], outfile: 'dist/sonde-logster-config.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, noPinoTransports, vendorOnDemand(VENDORED)] }),
 ]);
 
 // The code cache of sonde-logster.cjs, from a run on a small Postfix log (what cron runs do).

@@ -73,7 +73,7 @@ export async function parserHelp(def: ParserDefinition): Promise<string> {
   let s = `${def.name} (${def.aliases.join(', ') || 'no Logster name'}): ${def.description}\n`;
   if (!def.flags?.length) return `${s}It takes no --parser-options.\n`;
   // The same option descriptions `sonde list` and the README show, from the parser's schema.
-  const { optionDocs } = await import('../config/plugin-docs.js');
+  const { optionDocs } = await import('../schema/option-docs.js');
   const docs = new Map(optionDocs((def.schema as unknown as { shape: Record<string, z.ZodType> }).shape).map((d) => [d.key, d]));
   s += 'Options (pass them with --parser-options "..."):\n';
   for (const f of def.flags) {
