@@ -3,6 +3,26 @@ import { offsetFor, Scheduler, type SchedulerEvents } from '../src/runtime/sched
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 3); // 3 s into a 10 s window
 
+/**
+ * Each key's slot by the rule scheduler.ts states, worked out by hand: the slot is the 32-bit
+ * FNV-1a hash of the key mod 4, which is its last hex digit mod 4. The offset is slot × (span / 4),
+ * span = min(interval / 2, 5 s), or 0 when span / 4 < 1 s (intervals under 8 s):
+ * 10 s and 60 s: span 5000, 1250 per slot; 9 s: 4500, 1125; 8 s: 4000, 1000; 7 s: 3500, 875 < 1000.
+ *
+ *   key        FNV-1a 32   last digit  mod 4
+ *   cpu        0xf94af989  9           1
+ *   memory     0x84e9f1ae  e = 14      2
+ *   loadavg    0xcfc6a937  7           3
+ *   diskspace  0x2f602b3a  a = 10      2
+ *   iostat     0x55ad4eb3  3           3
+ *   vmstat     0x527206ee  e = 14      2
+ *   network    0x521886c5  5           1
+ *   sockets    0xec0ff2cd  d = 13      1
+ *
+ * (FNV-1a 32: start at 0x811c9dc5; for each byte, xor it in, then multiply by 0x01000193 mod 2^32.)
+ */
+const SLOTS: Record<string, number> = { cpu: 1, memory: 2, loadavg: 3, diskspace: 2, iostat: 3, vmstat: 2, network: 1, sockets: 1 };
+
 function events(): SchedulerEvents & { log: string[] } {
   const log: string[] = [];
   return {
@@ -27,10 +47,11 @@ describe('scheduler', () => {
     s.add({ key: 'cpu', interval: 10_000, timeout: 10_000, run: async (window) => void runs.push({ at: Date.now(), window }) });
     await vi.advanceTimersByTimeAsync(35_000);
     await s.stop(0);
-    const offset = offsetFor('cpu', 10_000);
-    expect(offset).toBeGreaterThanOrEqual(0);
-    expect(offset).toBeLessThan(5000);
-    expect(runs.length).toBeGreaterThanOrEqual(3);
+    // cpu's offset at 10 s is 1250 ms (worked out at SLOTS above). From 12:00:03 the first
+    // window it can still reach is 12:00:10, run at 12:00:11.250; in 35 s (to 12:00:38): three.
+    const offset = 1250;
+    const window = (sec: number) => Date.UTC(2026, 10, 22, 12, 0, sec);
+    expect(runs).toEqual([10, 20, 30].map((sec) => ({ at: window(sec) + offset, window: window(sec) })));
     for (const r of runs) {
       expect(r.window % 10_000).toBe(0);
       expect(r.at).toBe(r.window + offset);
@@ -40,8 +61,9 @@ describe('scheduler', () => {
   });
 
   it('spreads collectors over fixed slots in the first half of the window', () => {
-    const keys = ['cpu', 'memory', 'loadavg', 'diskspace', 'iostat', 'vmstat', 'network', 'sockets'];
+    const keys = Object.keys(SLOTS);
     const offsets = keys.map((k) => offsetFor(k, 10_000));
+    expect(offsets).toEqual(keys.map((k) => SLOTS[k]! * 1250));
     expect(new Set(offsets).size).toBeGreaterThanOrEqual(2);
     for (const o of offsets) {
       expect(o % 1250).toBe(0); // 5 s span / 4 slots
@@ -50,8 +72,9 @@ describe('scheduler', () => {
     expect(offsetFor('cpu', 10_000)).toBe(offsetFor('cpu', 10_000));
     // Under 8 s, slots would be less than 1 s apart: every job starts with the window.
     for (const k of keys) expect([offsetFor(k, 1000), offsetFor(k, 7000)]).toEqual([0, 0]);
-    expect(new Set(keys.map((k) => offsetFor(k, 8000))).size).toBeGreaterThanOrEqual(2);
-    for (const k of keys) expect(offsetFor(k, 8000) % 1000).toBe(0); // 4 s span / 4 slots
+    expect(keys.map((k) => offsetFor(k, 8000))).toEqual(keys.map((k) => SLOTS[k]! * 1000)); // 4 s span / 4 slots
+    expect(keys.map((k) => offsetFor(k, 9000))).toEqual(keys.map((k) => SLOTS[k]! * 1125)); // 4.5 s span / 4 slots
+    expect(keys.map((k) => offsetFor(k, 60_000))).toEqual(offsets); // the span stops at 5 s
   });
 
   it('abandons a hung run at its timeout, never overlaps it, and keeps other jobs on their windows', async () => {

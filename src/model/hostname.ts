@@ -30,8 +30,43 @@ export interface ResolvedHostname {
   readonly warning: string | undefined;
 }
 
-function first(label: string): string {
-  return label.split('.')[0] ?? label;
+/** The first label of a dotted name: `web01.example.com` is `web01`. */
+function first(name: string): string {
+  const dot = name.indexOf('.');
+  return dot < 0 ? name : name.slice(0, dot);
+}
+
+/** The names a host segment is made from: the kernel's (uname -n) and, for the fqdn methods, the FQDN. */
+export interface HostNames {
+  readonly kernel: string;
+  readonly fqdn: string;
+}
+
+/** The methods whose result is a function of HostNames alone. */
+export type NameMethod = Exclude<HostnameMethod, 'shell' | 'none'>;
+
+/**
+ * Diamond's rules (diamond/collector.py get_hostname), given the names: `fqdn` turns dots into
+ * `_`, the `_short` methods keep the first label, `smart` is fqdn_short unless that is
+ * `localhost`, then hostname_short. Pure, so the rules are tested with hand-written names.
+ */
+export function hostFromNames(method: NameMethod, names: HostNames): string {
+  switch (method) {
+    case 'hostname':
+      return names.kernel;
+    case 'hostname_short':
+    case 'uname_short':
+      // uname(2)'s nodename is the kernel host name: the same name for both.
+      return first(names.kernel);
+    case 'fqdn':
+      return names.fqdn.replaceAll('.', '_');
+    case 'fqdn_short':
+      return first(names.fqdn);
+    case 'smart': {
+      const short = first(names.fqdn);
+      return short === 'localhost' ? first(names.kernel) : short;
+    }
+  }
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -42,7 +77,11 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
-/** Python's socket.getfqdn(): the host's address, then its name by reverse lookup. */
+/**
+ * The FQDN: a kernel host name with a dot as it is; otherwise the host's address, then its name by
+ * reverse lookup, as Python's socket.getfqdn() (Diamond's source) does. Unlike Python, a reverse
+ * name without a dot (`localhost`) gives the kernel host name instead.
+ */
 async function fqdn(timeoutMs: number): Promise<string> {
   const host = os.hostname();
   if (host.includes('.')) return host;
@@ -79,21 +118,14 @@ export async function resolveHostname(opts: HostnameOptions): Promise<ResolvedHo
       case 'none':
         return { host: undefined, warning: undefined };
       case 'hostname':
-        return { host: kernel, warning: undefined };
       case 'hostname_short':
-        return { host: first(kernel), warning: undefined };
       case 'uname_short':
-        // uname(2)'s nodename is the kernel host name that os.hostname() returns.
-        return { host: first(kernel), warning: undefined };
+        // These never read the FQDN: no DNS.
+        return { host: hostFromNames(opts.method, { kernel, fqdn: kernel }), warning: undefined };
       case 'fqdn':
-        return { host: (await fqdn(opts.timeoutMs)).replaceAll('.', '_'), warning: undefined };
       case 'fqdn_short':
-        return { host: first(await fqdn(opts.timeoutMs)), warning: undefined };
-      case 'smart': {
-        // Diamond: the short FQDN, unless that is "localhost", then the short kernel host name.
-        const short = first(await fqdn(opts.timeoutMs));
-        return { host: short === 'localhost' ? first(kernel) : short, warning: undefined };
-      }
+      case 'smart':
+        return { host: hostFromNames(opts.method, { kernel, fqdn: await fqdn(opts.timeoutMs) }), warning: undefined };
       case 'shell': {
         if (opts.hostname === undefined) {
           throw new Error('hostname_method is "shell" but no hostname command is set');
