@@ -1,4 +1,4 @@
-// Postfix mail.log: Logster's PostfixLogster, figure for figure (COMPAT.md section 3).
+// Postfix mail.log: Logster's PostfixLogster, figure for figure (same names, values and rounding).
 import { defineParser, pyFloat, z, type ParsedMetric } from '../src/plugin-api.js';
 
 const STATUS = Buffer.from('status=');

@@ -1,4 +1,4 @@
-// Bundles sonde into dist/: sonde.mjs (what the `sonde` bin and the .deb run) only chooses between
+// Bundles sonde into dist/: sonde.mjs (what the `sonde` bin runs) only chooses between
 // sonde-agent.mjs (every command but one) and sonde-logster.cjs (`sonde logster`, started by cron
 // every few minutes, so it loads only the log reader, the parsers and Logster's outputs, with V8's
 // code cache in sonde-logster.cache);

@@ -53,7 +53,7 @@ describe('sonde logster', () => {
     const ts = new Set(out.map((w) => Number(w[0])));
     expect(ts.size).toBe(1);
     expect([...ts][0]).toBeGreaterThanOrEqual(before);
-    // COMPAT.md's worked example, prefixed with the stdout separator.
+    // The worked example's figures (fixtures/logs/postfix/worked; docs/compat.md, "Logster: parsers"), prefixed with the stdout separator.
     expect(out.map((w) => `${w[1]} ${w[2]}`).join('\n')).toBe(
       readFileSync(path.resolve(import.meta.dirname, 'fixtures/logs/postfix/worked/expected-60.txt'), 'utf8').trim().split('\n').map((l) => `servers.mx1.postfix_${l}`).join('\n'),
     );

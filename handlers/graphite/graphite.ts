@@ -1,6 +1,7 @@
-// graphite: Graphite plaintext (`<path> <value> <timestamp>\n`) over TCP to carbon.
-// Several destinations are tried in order (failover): the first that accepts a connection gets
-// the samples until it fails. Retry, backoff, batching and ordering are the core's outbox's job.
+// graphite: samples to carbon as plaintext lines (TCP or UDP) or pickle (TCP). Mode failover tries
+// the destinations in order; replicate and shard give each destination its own part (shard places
+// metrics by carbon-relay's consistent hashing, ring.ts; see docs/compat.md, "carbon"). Retry,
+// backoff, batching and ordering are the core outbox's job.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { defineHandler, duration, plaintextLine, z, type HandlerContext, type MetricName, type Sample } from '../../src/plugin-api.js';

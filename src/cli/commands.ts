@@ -1,4 +1,4 @@
-// The command line: sonde run | once | collect | check-config | list.
+// The command line: sonde run | once | collect | logster | info | check-config | list.
 import yargs from 'yargs';
 import { existsSync } from 'node:fs';
 import { DEFAULT_CONFIG_PATH } from '../config/defaults.js';
@@ -219,7 +219,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   const wantsHelp = argv.some((x) => x === '--help' || x === '-h');
   const parser = yargs([...argv])
     .scriptName('sonde')
-    .usage('sonde: host metrics agent (collectors -> Graphite, StatsD, HTTP, memcached)\n\nUsage: sonde <command> [options]')
+    .usage('sonde: host metrics agent (collectors and log parsers -> carbon, or Graphite lines on stdout)\n\nUsage: sonde <command> [options]')
     .option('config', {
       alias: 'c',
       type: 'string',
@@ -228,7 +228,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       global: true,
     })
     .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'Overrides log_level from the config', global: true })
-    .command('run', 'Run the agent in the foreground (systemd runs this). SIGTERM flushes and exits, SIGHUP reloads the config', (y) =>
+    .command('run', 'Run the agent in the foreground (under systemd or another supervisor). SIGTERM flushes and exits, SIGHUP reloads the config', (y) =>
       y.option('pidfile', { type: 'string', describe: 'Write the pid here (for hosts without systemd)' }),
     )
     .command('once', 'Run every enabled collector once, send the samples, exit (0 = all sent, 1 = something failed). For cron', (y) => y)
@@ -246,7 +246,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .option('options', { alias: 'o', type: 'boolean', default: false, describe: 'Also list each plugin\'s options' })
         .option('markdown', { type: 'boolean', default: false, describe: 'Print the option reference as Markdown (used for the README)' }),
     )
-    .demandCommand(1, 'Name a command: run, once, collect, check-config, list or info (see --help)')
+    .demandCommand(1, 'Name a command: run, once, collect, logster, check-config, list or info (see --help)')
     .strict()
     .version(VERSION)
     .alias('version', 'V')

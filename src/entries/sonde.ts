@@ -1,4 +1,4 @@
-// Entry point of dist/sonde.mjs, the file `bin/sonde` and the .deb run. It only picks a bundle:
+// Entry point of dist/sonde.mjs, the file `bin/sonde` runs. It only picks a bundle:
 // `sonde logster`, which cron starts every few minutes, runs dist/sonde-logster.cjs (the log
 // reader, the parsers and Logster's outputs: about a fifth of the agent's code), everything else
 // loads dist/sonde-agent.mjs. Compiling the whole agent was ~50 ms of every cron run.

@@ -1,8 +1,9 @@
-// `sonde logster`'s command line: Logster's options, short flags and defaults (COMPAT.md section 2),
-// read the way Python's optparse reads them (Logster is an optparse program): `--opt=value` and
-// `--opt value`, `-pVALUE` and `-p VALUE`, grouped short flags (`-dD`), a unique prefix of a long
-// option (`--metric-pre`), options anywhere among the arguments, `--` ending them, and a value
-// option taking the next word whatever it looks like (`--parser-options "-l WARN"`).
+// `sonde logster`'s command line: Logster's options, short flags and defaults (docs/compat.md,
+// "Logster: command line"), read the way Python's optparse reads them (Logster is an optparse
+// program): `--opt=value` and `--opt value`, `-pVALUE` and `-p VALUE`, grouped short flags
+// (`-dD`), a unique prefix of a long option (`--metric-pre`), options anywhere among the
+// arguments, `--` ending them, and a value option taking the next word whatever it looks like
+// (`--parser-options "-l WARN"`).
 // Hand-written rather than yargs: it is ~40 lines, matches optparse where yargs differs, and
 // keeps ~25 ms of argument-parser start-up off every cron run.
 
@@ -79,7 +80,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { long: '--aws-key', value: true, help: 'Accepted so old crontab lines parse; -o cloudwatch is not supported' },
   { long: '--aws-secret-key', value: true, help: 'Accepted so old crontab lines parse; -o cloudwatch is not supported' },
   { long: '--from-start', value: false, help: 'On a first run, parse the whole log instead of only recording its end' },
-  { long: '--config', short: '-c', value: true, help: 'A sonde.yaml whose handlers can be named with -o (e.g. -o memcached_queue)' },
+  { long: '--config', short: '-c', value: true, help: 'A sonde.yaml whose handler sections can be named with -o (e.g. -o carbon for a graphite section named carbon)' },
   { long: '--max-line-bytes', value: true, default: '1048576', help: 'Longer lines are counted and skipped' },
   { long: '--help', short: '-h', value: false, help: 'Show this help' },
 ];

@@ -1,9 +1,9 @@
 // `sonde logster --config FILE -o <handler>`: a handler configured in sonde.yaml as an output
-// (e.g. `-o carbon` for a graphite section using pickle and failover, or a memcached queue). With
-// --config, a handler section of the same name wins over Logster's output of that name. The figures
-// go through the handler's own code and the core's outbox, with Logster's names; the run's
-// offset moves only when the handler accepted every figure. No disk spool: it belongs to the agent
-// that owns the handler, and a cron run that could not send keeps its offset instead.
+// (e.g. `-o carbon` for a graphite section using pickle and failover). With --config, a handler
+// section of the same name wins over Logster's output of that name. The figures go through the
+// handler's own code and the core's outbox, with Logster's names; the run's offset moves only
+// when the handler accepted every figure. No disk spool: it belongs to the agent that owns the
+// handler, and a cron run that could not send keeps its offset instead.
 import type { LogsterArgs } from './args.js';
 import { metricName, type LogsterOutput } from './outputs.js';
 import type { ParsedMetric, PluginLogger } from '../plugin-api.js';

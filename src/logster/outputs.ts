@@ -1,4 +1,4 @@
-// Logster's outputs: the same lines, names and values, byte for byte (COMPAT.md section 2).
+// Logster's outputs: the same lines, names and values as Logster's own, byte for byte.
 // Each submit resolves only when its destination accepted everything, and throws otherwise.
 import { hostname } from 'node:os';
 import type { ParsedMetric } from '../plugin-api.js';

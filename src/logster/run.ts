@@ -40,7 +40,7 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
       if (handlers?.names.has(o)) continue; // a handler section of --config, by that name
       if (o === 'cloudwatch') {
         throw new LogsterUsageError(
-          'output cloudwatch is not supported by sonde. Send to Graphite or StatsD instead (-o graphite --graphite-host HOST:2003, -o statsd --statsd-host HOST:8125), or run the sonde agent with an HTTP handler.',
+          'output cloudwatch is not supported by sonde. Send to Graphite or StatsD instead (-o graphite --graphite-host HOST:2003, -o statsd --statsd-host HOST:8125).',
         );
       }
       const problem = outputProblem(o, a);

@@ -1,4 +1,5 @@
-// Numbers as Python 3's str() prints them: Logster's output contract (COMPAT.md section 2).
+// Numbers as Python 3's str() prints them: Logster prints every value that way (docs/compat.md,
+// "Python's str() of numbers").
 
 /**
  * An int prints as its digits; a float as its shortest round-trip digits, always with a decimal

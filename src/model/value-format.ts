@@ -1,14 +1,14 @@
 // How a number is written on a text wire (Graphite plaintext, stdout).
 
-/**
- * With a precision, fixed decimals as Diamond sends them (`12.50`, `3`); without, the shortest
- * form that reads back as the same number (`0.1`, `1234`). Call only with finite values.
- */
 /** One Graphite plaintext line: `<path> <value> <unix seconds>\n`. */
 export function plaintextLine(path: string, value: number, precision: number | undefined, timestampMs: number): string {
   return `${path} ${formatValue(value, precision)} ${Math.floor(timestampMs / 1000)}\n`;
 }
 
+/**
+ * With a precision, fixed decimals as Diamond sends them (`12.50`, `3`); without, the shortest
+ * form that reads back as the same number (`0.1`, `1234`). Call only with finite values.
+ */
 export function formatValue(value: number, precision: number | undefined): string {
   if (precision !== undefined) {
     const fixed = value.toFixed(precision);
