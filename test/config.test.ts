@@ -89,6 +89,13 @@ describe('config errors name the file, the line and the key', () => {
     ]);
   });
 
+  it('a carbon listener listed twice among a sharded handler\'s destinations', async () => {
+    const { lines, paths } = await problems({
+      'sonde.yaml': 'handlers:\n  carbon:\n    type: graphite\n    mode: shard\n    destinations:\n      - 127.0.0.1:2003\n      - 127.0.0.1:2103\n      - 127.0.0.1:2003\n',
+    });
+    expect(lines).toEqual([`${paths['sonde.yaml']}:8: handlers.carbon.destinations[2]: 127.0.0.1:2003 is listed twice; list each carbon listener once`]);
+  });
+
   it('a timeout longer than the interval', async () => {
     const { lines, paths } = await problems({ 'sonde.yaml': 'collectors:\n  cpu:\n    interval: 5s\n    timeout: 10s\n' });
     expect(lines).toEqual([`${paths['sonde.yaml']}:4: collectors.cpu.timeout: must not be longer than the interval (5000 ms): runs of one collector never overlap`]);

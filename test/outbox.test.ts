@@ -109,6 +109,18 @@ describe('outbox', () => {
     expect(received).toEqual([0, 1, 2, 3, 4, 20, 21, 22, 23, 24]);
   });
 
+  it('counts the batch it has just taken as queued: a push right after start still sheds what is over queue_size', async () => {
+    const ev = recorder();
+    const ob = new Outbox('h', settings({ batchSize: 5, queueSize: 10 }), () => new Promise<void>(() => undefined), ev);
+    ob.push(range(0, 10));
+    ob.start(); // takes the first batch of 5 and starts sending it
+    ob.push(range(10, 15)); // 5 in flight + 5 queued + 5 new = 15: the 5 oldest queued go
+    expect(ob.stats.dropped).toBe(5);
+    expect(ob.depth).toBe(10);
+    const left = await ob.drain(performance.now() + 20);
+    expect(values(left)).toEqual([0, 1, 2, 3, 4, 10, 11, 12, 13, 14]);
+  });
+
   it('keeps one hanging handler from delaying another', async () => {
     const a: number[] = [];
     const hungEv = recorder();

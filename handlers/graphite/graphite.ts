@@ -30,7 +30,18 @@ const destinationSchema = z.string().superRefine((v, ctx) => {
 /** A graphite section's own options; Config is inferred from it, so the two cannot drift apart. */
 const configSchema = z.object({
   protocol: z.enum(['plaintext', 'pickle']).default('plaintext').describe('plaintext: "<path> <value> <timestamp>" lines (port 2003); pickle: carbon\'s batched binary format (port 2004).'),
-  destinations: z.array(destinationSchema).min(1).default(['127.0.0.1:2003']).describe('carbon listeners, host:port[:instance].'),
+  destinations: z
+    .array(destinationSchema)
+    .min(1)
+    .superRefine((list, ctx) => {
+      // Each destination of replicate and shard has its own outbox and spool, named after it: a
+      // second entry for the same listener would take the first one's place and lose its share.
+      list.forEach((d, i) => {
+        if (list.indexOf(d) < i) ctx.addIssue({ code: 'custom', path: [i], message: `${d} is listed twice; list each carbon listener once` });
+      });
+    })
+    .default(['127.0.0.1:2003'])
+    .describe('carbon listeners, host:port[:instance].'),
   transport: z.enum(['tcp', 'udp']).default('tcp').describe('udp sends plaintext lines in datagrams of at most 1400 bytes: nothing is retried, carbon may drop them; use tcp unless you must.'),
   mode: z
     .enum(['failover', 'replicate', 'shard'])

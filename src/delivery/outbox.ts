@@ -209,8 +209,12 @@ export class Outbox {
     this.wakeRetry?.();
   }
 
-  /** Picks the next batch: a resend, then the spool, then memory (by size or flush interval). 'wait' when none is due. */
-  private async nextBatch(): Promise<readonly Sample[] | 'wait' | 'done'> {
+  /**
+   * Takes the next batch: a resend, then the spool, then memory (full, or waited flush_interval).
+   * Synchronous, so a batch is never in neither the queue nor in flight while a push looks.
+   * Otherwise says how long to wait (Infinity: until pushed) or that a drain is done.
+   */
+  private takeNext(): readonly Sample[] | { wait: number } | 'done' {
     const { batchSize, flushInterval } = this.settings;
     if (this.resend.length > 0) {
       const batch = this.resend.length <= batchSize ? this.resend : this.resend.slice(0, batchSize);
@@ -224,16 +228,9 @@ export class Outbox {
       return fromDisk;
     }
     const queued = this.queue.length;
-    if (queued === 0) {
-      if (this.draining) return 'done';
-      await this.sleep(Infinity);
-      return 'wait';
-    }
+    if (queued === 0) return this.draining ? 'done' : { wait: Infinity };
     const waited = performance.now() - this.queue.firstQueuedAt;
-    if (queued < batchSize && waited < flushInterval && !this.draining) {
-      await this.sleep(flushInterval - waited);
-      return 'wait';
-    }
+    if (queued < batchSize && waited < flushInterval && !this.draining) return { wait: flushInterval - waited };
     const batch = this.queue.take(batchSize);
     // What is left has waited long enough: it goes in the next batch without a new wait.
     if (this.queue.length > 0) this.queue.firstQueuedAt = performance.now() - flushInterval;
@@ -245,9 +242,12 @@ export class Outbox {
     const { sendTimeout, retryMin, retryMax } = this.settings;
     while (!this.stopped) {
       if (this.inflight === undefined) {
-        const next = await this.nextBatch();
+        const next = this.takeNext();
         if (next === 'done') return;
-        if (next === 'wait') continue;
+        if ('wait' in next) {
+          await this.sleep(next.wait);
+          continue;
+        }
         this.inflight = next;
       }
       const batch = this.inflight;

@@ -100,8 +100,13 @@ class FollowedLogSet implements FollowedLogs {
         // Gone for good (deleted, or rotated to a name the glob does not match) and fully read.
         t.follower.close();
         this.files.delete(file);
-        this.store.forget(file);
         this.log.info(`${this.who}: ${file} no longer exists; stopped following it`);
+        try {
+          this.store.forget(file);
+        } catch (err) {
+          // The figures read so far still count; a stale offset file is only clutter.
+          this.log.warn(`${this.who}: cannot remove the offset file of ${file} (${(err as Error).message}); it is harmless, remove it by hand`);
+        }
       }
     }
     return bytes;

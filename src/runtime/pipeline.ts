@@ -12,7 +12,7 @@ import { LogThrottle } from '../logging/throttle.js';
 import { resolveHostname } from '../model/hostname.js';
 import { PathRenderer } from '../model/naming.js';
 import type { MetricName, Sample } from '../model/sample.js';
-import type { ParserDefinition } from '../plugin-api.js';
+import type { FileReader, ParserDefinition } from '../plugin-api.js';
 import { CollectorRunner } from './collector-runner.js';
 import { fileReader } from './file-reader.js';
 import { outboxEvents } from './outbox-log.js';
@@ -56,6 +56,7 @@ export class Pipeline {
   /** One spool per handler name, kept across reloads so a replaced handler finds its backlog. */
   private readonly spools = new Map<string, Spool | undefined>();
   private naming = '';
+  private readonly readers = new Map<string, FileReader>();
   /** Where collectors keep offsets and handlers their spools; '' when there is none. */
   stateDir = '';
   parsers: ReadonlyMap<string, ParserDefinition> = new Map();
@@ -84,10 +85,17 @@ export class Pipeline {
     this.router.reset();
   }
 
+  /** One reader per root for every collector: it keeps /proc files open, one descriptor per file. */
+  private reader(root: string): FileReader {
+    let r = this.readers.get(root);
+    if (r === undefined) this.readers.set(root, (r = fileReader(root)));
+    return r;
+  }
+
   runner(section: CollectorSection, roots: Pick<AgentConfig, 'proc_root' | 'sys_root'>, opts: RunnerOptions = {}): CollectorRunner {
     return new CollectorRunner(section, {
-      proc: fileReader(roots.proc_root),
-      sys: fileReader(roots.sys_root),
+      proc: this.reader(roots.proc_root),
+      sys: this.reader(roots.sys_root),
       log: pluginLogger(this.log.child({ collector: section.key })),
       rates: opts.rates,
       forgetAfter: opts.forgetAfter,
