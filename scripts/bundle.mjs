@@ -10,7 +10,7 @@ import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 // zod ships ~48 translations of its own error messages (about 350 KB); sonde writes its own
@@ -132,15 +132,21 @@ const noPinoTransports = {
 };
 
 // `sonde logster` runs parsers, which do no I/O: the /proc parsers (collectors' business) are left
-// out of its bundle. A plugin file loaded there still sees api.procfs; calling into it says why.
+// out of its bundle. A plugin loaded there still finds every name of api.procfs; calling one says
+// why it is missing. The names are read from src/procfs/, so the stub cannot fall behind.
 const noProcfs = {
   name: 'no-procfs',
   setup(b) {
     b.onResolve({ filter: /\/procfs\/index\.js$/ }, (args) => (args.importer.endsWith(`${path.sep}plugin-api.ts`) ? { path: 'procfs', namespace: 'no-procfs' } : undefined));
-    b.onLoad({ filter: /.*/, namespace: 'no-procfs' }, () => ({
-      contents: "module.exports = new Proxy({}, { get: (_, key) => (typeof key === 'string' ? () => { throw new Error(`procfs.${key} is not available in sonde logster: parsers read no files`); } : undefined) });",
-      loader: 'js',
-    }));
+    b.onLoad({ filter: /.*/, namespace: 'no-procfs' }, async () => {
+      const dir = path.resolve('src/procfs');
+      const names = new Set();
+      for (const f of await readdir(dir)) {
+        for (const m of (await readFile(path.join(dir, f), 'utf8')).matchAll(/^export (?:function|const) (\w+)/gm)) names.add(m[1]);
+      }
+      const stub = (n) => `export function ${n}() { throw new Error('procfs.${n} is not available in sonde logster: parsers read no files'); }`;
+      return { contents: [...names].sort().map(stub).join('\n'), loader: 'js' };
+    });
   },
 };
 

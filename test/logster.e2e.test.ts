@@ -282,6 +282,23 @@ describe('sonde logster', () => {
     expect(t.sent()).toBe(3);
   });
 
+  it('a parser plugin that calls a /proc parser is told that sonde logster has none, and the run fails', () => {
+    const t = setup();
+    const plugin = path.join(t.dir, 'procparser.mjs');
+    writeFileSync(
+      plugin,
+      `export default (api) => api.defineParser({
+        name: 'procparser', aliases: [], description: 'Reads /proc from a parser', schema: api.z.object({}),
+        create() { const l = api.procfs.parseLoadavg('0.1 0.2 0.3 1/2 3'); return { parseLine() {}, report: () => [{ name: 'load', value: l.load1 }] }; },
+      });\n`,
+    );
+    writeFileSync(t.log, 'one line\n');
+    const r = sonde(['logster', '-s', path.join(t.dir, 'pstate'), '-l', path.join(t.dir, 'logs'), '--from-start', '-o', 'stdout', plugin, t.log]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain('procfs.parseLoadavg is not available in sonde logster: parsers read no files');
+  });
+
   it('a parser plugin file (.mjs) with its own --parser-options', () => {
     const t = setup();
     const plugin = path.join(t.dir, 'haproxy.mjs');
