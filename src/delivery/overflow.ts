@@ -54,6 +54,7 @@ export class SpillToSpool implements Overflow {
     private readonly events: OverflowEvents,
   ) {}
 
+  /** Throws when the spool cannot be written (disk full, directory gone). */
   overflow(samples: readonly Sample[], why: 'full' | 'shutdown'): void {
     if (samples.length === 0) return;
     this.backlog.append(samples);

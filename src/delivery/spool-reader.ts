@@ -27,7 +27,10 @@ export class SpoolReader {
     private readonly events: SpoolReadEvents,
   ) {}
 
-  /** The next batch of at most `batchSize` samples, or undefined when the spool holds nothing. */
+  /**
+   * The next batch of at most `batchSize` samples, or undefined when the spool holds nothing.
+   * Throws when the oldest segment cannot be read (removed or damaged under the agent).
+   */
   next(batchSize: number): readonly Sample[] | undefined {
     for (;;) {
       if (this.segment === undefined) {
