@@ -1,5 +1,5 @@
 // stdout: Graphite plaintext lines on standard output, for trying sonde out and for pipelines.
-import { defineHandler, plaintextLine, z } from '../src/plugin-api.js';
+import { defineHandler, plaintextLine, RejectedSamplesError, z } from '../src/plugin-api.js';
 
 export default defineHandler({
   name: 'stdout',
@@ -10,8 +10,14 @@ export default defineHandler({
   send(batch, ctx) {
     let out = '';
     for (const s of batch) {
-      if (!Number.isFinite(s.value)) continue;
-      out += plaintextLine(ctx.path(s.name), s.value, s.precision, s.timestamp);
+      // A line with NaN or a precision toFixed refuses would fail every time: the core drops that sample and counts it.
+      if (!Number.isFinite(s.value)) throw new RejectedSamplesError(`value ${s.value} is not a finite number`);
+      const path = ctx.path(s.name);
+      try {
+        out += plaintextLine(path, s.value, s.precision, s.timestamp);
+      } catch (err) {
+        throw new RejectedSamplesError(`cannot be printed as a plaintext line: ${(err as Error).message}`);
+      }
     }
     if (out.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {

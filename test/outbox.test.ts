@@ -3,6 +3,7 @@ import type { OutboxSettings } from '../src/config/types.js';
 import { NameTable } from '../src/model/naming.js';
 import { backoffDelay, Outbox, type OutboxEvents } from '../src/delivery/outbox.js';
 import type { Sample } from '../src/model/sample.js';
+import { RejectedSamplesError } from '../src/plugin-api.js';
 
 const names = new NameTable('test');
 const sample = (i: number): Sample => ({ name: names.get('m'), value: i, kind: 'gauge', timestamp: 1_700_000_000_000 + i, precision: undefined });
@@ -220,6 +221,69 @@ describe('outbox', () => {
     // the rest and in order (a repeat of 0..4 is harmless to carbon).
     expect(u.stored).toEqual(values(range(0, 5)));
     expect(values(left)).toEqual(values(range(0, 20)));
+  });
+
+  /** A handler that cannot encode some values: it refuses any batch that holds one, sending nothing of it. */
+  function encoder(poison: Set<number>) {
+    const u = { received: [] as number[], sends: 0, poisonSends: 0 };
+    const send = async (batch: readonly Sample[]) => {
+      u.sends++;
+      const bad = batch.find((x) => poison.has(x.value));
+      if (bad) {
+        u.poisonSends++;
+        throw new RejectedSamplesError(`value ${bad.value} cannot be encoded`);
+      }
+      u.received.push(...values(batch));
+    };
+    return { u, send };
+  }
+
+  it('drops only the sample the handler rejects, sends the rest of its batch in order, and never retries it', async () => {
+    const { u, send } = encoder(new Set([13]));
+    const ev = recorder();
+    const rejected: [number, number, string][] = [];
+    const ob = new Outbox('h', settings({ batchSize: 16 }), send, { ...ev, rejected: (n, first, reason) => void rejected.push([n, first.value, reason.message]) });
+    ob.start();
+    ob.push(range(0, 40));
+    expect(await ob.drain(performance.now() + 5000)).toEqual([]);
+    expect(u.received).toEqual(values(range(0, 40)).filter((v) => v !== 13));
+    expect(ob.stats.dropped).toBe(1);
+    expect(ob.stats.sent).toBe(39);
+    expect(rejected).toEqual([[1, 13, 'value 13 cannot be encoded']]);
+    // Halving 16 samples down to one takes 5 refused sends; none after it is found.
+    expect(u.poisonSends).toBe(5);
+    expect(ev.failures).toBe(0);
+  });
+
+  it('finds several rejected samples in one batch and reports them once, with the first', async () => {
+    const { u, send } = encoder(new Set([2, 3, 9]));
+    const rejected: [number, number][] = [];
+    const ob = new Outbox('h', settings({ batchSize: 10 }), send, { ...recorder(), rejected: (n, first) => void rejected.push([n, first.value]) });
+    ob.start();
+    ob.push(range(0, 10));
+    expect(await ob.drain(performance.now() + 5000)).toEqual([]);
+    expect(u.received).toEqual([0, 1, 4, 5, 6, 7, 8]);
+    expect(ob.stats.dropped).toBe(3);
+    expect(rejected).toEqual([[3, 2]]);
+  });
+
+  it('still retries with backoff a piece of a split batch whose send fails for another reason', async () => {
+    const poison = new Set([5]);
+    let outage = 0;
+    const received: number[] = [];
+    const ev = recorder();
+    const ob = new Outbox('h', settings({ batchSize: 8 }), async (batch) => {
+      if (batch.some((x) => poison.has(x.value))) throw new RejectedSamplesError('cannot encode');
+      // The upstream goes away for two sends right after the first split.
+      if (outage++ < 2) throw new Error('connection refused');
+      received.push(...values(batch));
+    }, ev);
+    ob.start();
+    ob.push(range(0, 8));
+    expect(await ob.drain(performance.now() + 5000)).toEqual([]);
+    expect(received).toEqual([0, 1, 2, 3, 4, 6, 7]);
+    expect(ev.failures).toBe(2);
+    expect(ob.stats.dropped).toBe(1);
   });
 
   it('backs off exponentially with jitter, up to the maximum', () => {

@@ -1,4 +1,4 @@
-import { appendFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SpoolReader } from '../src/delivery/spool-reader.js';
@@ -58,5 +58,91 @@ describe('spool reader', () => {
     expect(values(r.next(10))).toEqual([0, 1, 2]);
     r.next(10);
     expect(torn).toEqual([[file, 5]]);
+  });
+
+  it('skips a segment removed under it, counts its samples as dropped, and goes on with the next', () => {
+    const dir = tmpdir();
+    const spool = new Spool(dir, caps);
+    spool.append(range(0, 3));
+    spool.append(range(3, 7));
+    spool.append(range(7, 9));
+    const files = readdirSync(dir).sort();
+    unlinkSync(path.join(dir, files[1]!));
+    const stats = { dropped: 0 };
+    const damaged: [string, number][] = [];
+    const r = new SpoolReader(spool, { damaged: (f, n) => void damaged.push([path.basename(f), n]) }, stats);
+    const got: number[] = [];
+    for (let b = r.next(10); b; b = r.next(10)) {
+      got.push(...values(b));
+      r.sent(b.length);
+    }
+    expect(got).toEqual([0, 1, 2, 7, 8]);
+    expect(stats.dropped).toBe(4);
+    expect(damaged).toEqual([[files[1], 4]]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('sends the whole records of a segment garbled under it and counts the rest as dropped', () => {
+    const dir = tmpdir();
+    const spool = new Spool(dir, { ...caps, segmentBytes: 1 << 20 });
+    spool.append(range(0, 3));
+    spool.append(range(3, 8));
+    spool.close();
+    const file = path.join(dir, readdirSync(dir)[0]!);
+    const stats = { dropped: 0 };
+    const damaged: number[] = [];
+    const r = new SpoolReader(new Spool(dir, caps), { damaged: (_f, n) => void damaged.push(n) }, stats);
+    // Overwritten after the agent counted it: the second record (5 samples) is garbage now.
+    const buf = readFileSync(file);
+    const second = 12 + buf.readUInt32LE(0);
+    buf.fill(0x41, second);
+    writeFileSync(file, buf);
+    const got: number[] = [];
+    for (let b = r.next(10); b; b = r.next(10)) {
+      got.push(...values(b));
+      r.sent(b.length);
+    }
+    expect(got).toEqual([0, 1, 2]);
+    expect(stats.dropped).toBe(5);
+    expect(damaged).toEqual([5]);
+    expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('goes on when the segment being sent is deleted: its samples were read already, and it is done', () => {
+    const dir = tmpdir();
+    const spool = new Spool(dir, caps);
+    spool.append(range(0, 4));
+    spool.append(range(4, 6));
+    const stats = { dropped: 0 };
+    const r = new SpoolReader(spool, {}, stats);
+    expect(values(r.next(2))).toEqual([0, 1]);
+    unlinkSync(path.join(dir, readdirSync(dir).sort()[0]!));
+    const got: number[] = [0, 1];
+    r.sent(2);
+    for (let b = r.next(2); b; b = r.next(2)) {
+      got.push(...values(b));
+      r.sent(b.length);
+    }
+    expect(got).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(stats.dropped).toBe(0);
+  });
+
+  it('goes on when the spool directory is removed under it: what was only on disk is counted as dropped', () => {
+    const dir = tmpdir();
+    const spool = new Spool(dir, caps);
+    spool.append(range(0, 4));
+    spool.append(range(4, 6));
+    const stats = { dropped: 0 };
+    const r = new SpoolReader(spool, {}, stats);
+    const got = values(r.next(2));
+    rmSync(dir, { recursive: true });
+    r.sent(2);
+    for (let b = r.next(2); b; b = r.next(2)) {
+      got.push(...values(b));
+      r.sent(b.length);
+    }
+    expect(got).toEqual([0, 1, 2, 3]);
+    expect(stats.dropped).toBe(2);
+    expect(spool.pending).toBe(0);
   });
 });

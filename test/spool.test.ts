@@ -1,13 +1,15 @@
-// The disk spool: order, restarts, torn records, caps, and a kill -9 in the middle of writing.
+// The disk spool: order, restarts, torn records, caps, a kill -9 in the middle of writing, a full
+// disk (a real tmpfs of a few KiB) and files changed under it.
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, statSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { NameTable, PathRenderer } from '../src/model/naming.js';
 import type { Sample } from '../src/model/sample.js';
-import { Spool } from '../src/delivery/spool.js';
+import { Spool, SpoolWriteError } from '../src/delivery/spool.js';
 import { tmpdir } from './helpers/tmp.js';
+import { tmpfs } from './helpers/tmpfs.js';
 
 const names = new NameTable('cpu');
 const render = new PathRenderer({ prefix: 'servers', host: 'h', suffix: '' });
@@ -106,6 +108,115 @@ describe('spool', () => {
     const drops = t.enforceCaps();
     expect(drops).toEqual([{ samples: 10, segments: 1, reason: 'age' }]);
     expect(drainAll(t).map(wire)).toEqual(range(10, 20).map(wire));
+  });
+
+  it('a write a full disk cuts short leaves no torn record: the segment is cut back to its last whole one', () => {
+    const dir = tmpfs('16k');
+    const s = new Spool(dir, { ...opts, segmentBytes: 1 << 20 }); // one segment, filled to the last byte
+    let appended = 0;
+    let error: unknown;
+    for (let i = 0; i < 1000 && error === undefined; i++) {
+      try {
+        s.append(range(i * 10, i * 10 + 10));
+        appended += 10;
+      } catch (err) {
+        error = err;
+      }
+    }
+    expect(error).toBeInstanceOf(SpoolWriteError);
+    expect((error as SpoolWriteError).code).toBe('ENOSPC');
+    expect((error as SpoolWriteError).dir).toBe(dir);
+    expect(appended).toBeGreaterThan(0);
+    expect(s.pending).toBe(appended);
+    const [file] = readdirSync(dir);
+    expect(statSync(path.join(dir, file!)).size).toBe(s.bytes);
+    s.close();
+    const seg = new Spool(dir, opts).oldest()!;
+    expect(seg.tornBytes).toBe(0);
+    expect(seg.samples.map(wire)).toEqual(range(0, appended).map(wire));
+  });
+
+  it('out of space, makes room by dropping the oldest segments but not the one being read', () => {
+    const dir = tmpfs('16k');
+    const s = new Spool(dir, { ...opts, segmentBytes: 1 }); // a segment per append
+    let error: SpoolWriteError | undefined;
+    let appended = 0;
+    for (let i = 0; error === undefined; i++) {
+      try {
+        s.append(range(i * 10, i * 10 + 10));
+        appended += 10;
+      } catch (err) {
+        error = err as SpoolWriteError;
+      }
+    }
+    expect(error.full).toBe(true);
+    const files = readdirSync(dir).sort();
+    expect(files.length).toBeGreaterThanOrEqual(3);
+    const reading = s.oldest()!; // segment 1 is being sent
+    const room = s.makeRoom(error.bytes);
+    expect(room.segments).toBeGreaterThanOrEqual(1);
+    expect(room.samples).toBe(room.segments * 10);
+    expect(s.pending).toBe(appended - room.samples);
+    expect(existsSync(reading.file)).toBe(true);
+    // The dropped ones are the oldest after the one being read.
+    expect(readdirSync(dir).sort()).toEqual([files[0], ...files.slice(1 + room.segments)]);
+    s.append(range(1000, 1010));
+    s.done(reading);
+    const rest: Sample[] = [];
+    for (let seg = s.oldest(); seg; seg = s.oldest()) {
+      rest.push(...seg.samples);
+      s.done(seg);
+    }
+    expect(rest.map(wire)).toEqual([...range(10 + room.samples, appended), ...range(1000, 1010)].map(wire));
+  });
+
+  it('reports a segment removed or overwritten under it with the samples it held, and never throws', () => {
+    const dir = tmpdir();
+    const s = new Spool(dir, { ...opts, segmentBytes: 1 });
+    s.append(range(0, 4));
+    s.append(range(4, 10));
+    s.append(range(10, 13));
+    const [first, second] = readdirSync(dir).sort();
+    unlinkSync(path.join(dir, first!));
+    writeFileSync(path.join(dir, second!), Buffer.from('not a spool record, written by someone else'));
+    const a = s.oldest()!;
+    expect([a.samples.length, a.lost]).toEqual([0, 4]);
+    expect(a.damage).toMatch(/ENOENT/);
+    s.done(a);
+    const b = s.oldest()!;
+    expect([b.samples.length, b.lost]).toEqual([0, 6]);
+    expect(b.damage).toBeDefined();
+    s.done(b);
+    const c = s.oldest()!;
+    expect([c.samples.map(wire), c.lost, c.damage]).toEqual([range(10, 13).map(wire), 0, undefined]);
+    s.done(c);
+    expect(s.pending).toBe(0);
+  });
+
+  it('counts no samples for a file whose records fail their checksum, however many their headers claim', () => {
+    const dir = tmpdir();
+    const header = Buffer.alloc(12);
+    header.writeUInt32LE(4, 0); // a 4-byte payload
+    header.writeUInt32LE(1_000_000, 4); // "a million samples"
+    header.writeUInt32LE(12345, 8); // not the payload's CRC-32
+    writeFileSync(path.join(dir, '0000000000000001.spool'), Buffer.concat([header, Buffer.from('[[]]')]));
+    const s = new Spool(dir, opts);
+    expect(s.pending).toBe(0);
+    const seg = s.oldest()!;
+    expect([seg.samples.length, seg.lost, seg.tornBytes]).toEqual([0, 0, 16]);
+  });
+
+  it('makes its directory again when it was removed under it; what was in it is reported lost', () => {
+    const dir = path.join(tmpdir(), 'spool');
+    const s = new Spool(dir, { ...opts, segmentBytes: 1 });
+    s.append(range(0, 5));
+    rmSync(dir, { recursive: true });
+    s.append(range(5, 8));
+    expect(existsSync(dir)).toBe(true);
+    const a = s.oldest()!;
+    expect(a.lost).toBe(5);
+    s.done(a);
+    expect(s.oldest()!.samples.map(wire)).toEqual(range(5, 8).map(wire));
   });
 
   it('survives kill -9 in the middle of writing: every whole record is read back, nothing throws', async () => {

@@ -2,6 +2,7 @@
 // upstream that is down at start-up is just a failed send to retry) and the context it gets.
 import type { HandlerContext, PluginLogger } from '../plugin-api.js';
 import type { HandlerSection } from '../config/types.js';
+import { inPluginScope, type PluginScope } from '../logging/plugin-scope.js';
 import type { MetricName, Sample } from '../model/sample.js';
 
 /** Renders a sample's name as its dotted path (prefix, host, suffix and the name's segments). */
@@ -14,12 +15,16 @@ export class HandlerInstance {
   private initialised: Promise<void> | undefined;
   /** The handler context's `path`, made once. */
   private readonly path = (name: MetricName): string => this.paths.render(name);
+  /** Timers and callbacks the plugin creates inherit it, so a stray error names the handler. */
+  private readonly scope: PluginScope;
 
   constructor(
     readonly section: HandlerSection,
     private readonly paths: PathSource,
     private readonly log: PluginLogger,
-  ) {}
+  ) {
+    this.scope = { plugin: section.plugin.name };
+  }
 
   private ctx(signal: AbortSignal): HandlerContext<Record<string, unknown>, unknown> {
     return { config: this.section.config, state: this.state, path: this.path, signal, log: this.log };
@@ -30,13 +35,13 @@ export class HandlerInstance {
     const plugin = this.section.plugin;
     if (plugin.init && this.initialised === undefined) {
       this.initialised = (async () => {
-        this.state = await plugin.init!({ ...this.ctx(signal), state: undefined });
+        this.state = await inPluginScope(this.scope, () => plugin.init!({ ...this.ctx(signal), state: undefined }));
       })();
       // A failed init is tried again with the next send.
       this.initialised.catch(() => (this.initialised = undefined));
     }
     if (this.initialised) await this.initialised;
-    await plugin.send(batch, this.ctx(signal));
+    await inPluginScope(this.scope, () => plugin.send(batch, this.ctx(signal)));
   }
 
   async close(): Promise<void> {
@@ -47,6 +52,7 @@ export class HandlerInstance {
     } catch {
       return;
     }
-    await this.section.plugin.close(this.ctx(new AbortController().signal));
+    const plugin = this.section.plugin;
+    await inPluginScope(this.scope, () => plugin.close!(this.ctx(new AbortController().signal)));
   }
 }

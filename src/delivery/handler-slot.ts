@@ -15,7 +15,8 @@ export class HandlerSlot {
     readonly section: HandlerSection,
     paths: PathSource,
     log: PluginLogger,
-    events: OutboxEvents,
+    /** What the outbox reports; the router reports a fault while routing to this slot here too. */
+    readonly events: OutboxEvents,
     spool?: Backlog,
   ) {
     this.handler = new HandlerInstance(section, paths, log);

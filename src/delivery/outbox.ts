@@ -2,9 +2,12 @@
 // time. A failed batch stays at the head and is retried with exponential backoff and jitter, so
 // order is kept. The loop takes each batch from the first of: samples to send again (a broken
 // connection may have lost them), the disk spool, memory. What does not fit in memory goes to
-// the overflow policy: the spool when there is one, else dropped, counted and logged.
+// the overflow policy: the spool when there is one, else dropped, counted and logged. A batch
+// the handler rejects for good (RejectedSamplesError) is sent in halves until the samples that
+// fail are found; those are dropped and counted, never retried.
 import type { OutboxSettings } from '../config/types.js';
 import type { Sample } from '../model/sample.js';
+import { RejectedSamplesError } from '../plugin-api.js';
 import { MemoryQueue } from './memory-queue.js';
 import { DropOldest, SpillToSpool, type Overflow, type OverflowEvents } from './overflow.js';
 import { ResendWindow } from './resend-window.js';
@@ -17,6 +20,16 @@ export type { SendFn } from './send-deadline.js';
 export interface OutboxEvents extends OverflowEvents, SpoolReadEvents {
   sendFailed(err: Error, attempt: number, retryInMs: number): void;
   recovered(afterAttempts: number): void;
+  /**
+   * The handler rejected samples it can never send (RejectedSamplesError): `count` samples of one
+   * batch were dropped and counted; `first` is the first of them, `reason` the handler's word on it.
+   */
+  rejected?(count: number, first: Sample, reason: Error): void;
+  /**
+   * A fault outside the handler's send: a bug, or the system refusing what sonde never expects.
+   * `where` says what was being done; samples involved may be lost, the outbox goes on.
+   */
+  internalError?(where: string, err: Error): void;
   /**
    * A send failed after earlier sends had been accepted by a protocol that acknowledges nothing:
    * `count` samples written in the resend window before the failure are queued to be sent again.
@@ -46,7 +59,14 @@ export class Outbox {
   /** Samples to send again, oldest first; they go before the spool and the memory queue. */
   private resend: Sample[] = [];
   private inflight: readonly Sample[] | undefined;
-  /** The batch in flight was read from the spool: it is still on disk, never handed out twice. */
+  /**
+   * The rest of a rejected batch, split to find the samples the handler cannot send: sent after
+   * the piece in flight, in order, before anything else. They come from where the batch came from.
+   */
+  private pieces: (readonly Sample[])[] = [];
+  /** Samples of the batch being split that were dropped so far, reported once it is done. */
+  private rejectedSoFar: { count: number; first: Sample; reason: Error } | undefined;
+  /** The batch in flight (and its pieces) was read from the spool: it is still on disk, never handed out twice. */
   private inflightFromDisk = false;
   /** Wakes a wait for samples (push, drain, stop). */
   private wake: (() => void) | undefined;
@@ -66,7 +86,7 @@ export class Outbox {
     private readonly backlog?: Backlog,
   ) {
     this.window = new ResendWindow(settings.resendWindow, settings.queueSize);
-    this.reader = backlog ? new SpoolReader(backlog, events) : undefined;
+    this.reader = backlog ? new SpoolReader(backlog, events, this.stats) : undefined;
     this.overflowPolicy = backlog ? new SpillToSpool(backlog, this.stats, events) : new DropOldest(this.stats, events);
   }
 
@@ -77,7 +97,9 @@ export class Outbox {
 
   /** Samples waiting, including a batch being sent. */
   get depth(): number {
-    return this.resend.length + this.queue.length + (this.inflight?.length ?? 0);
+    let n = this.resend.length + this.queue.length + (this.inflight?.length ?? 0);
+    for (const p of this.pieces) n += p.length;
+    return n;
   }
 
   push(samples: readonly Sample[]): void {
@@ -112,18 +134,29 @@ export class Outbox {
     this.overflowPolicy.overflow(older.length > 0 ? [...older, ...out] : out, 'full');
   }
 
-  /** The in-memory batch in flight and the pending resend, taken out of the outbox. */
+  /** The in-memory batch in flight (with the pieces of it still to send) and the pending resend, taken out of the outbox. */
   private takeOlderThanQueue(): Sample[] {
-    const fromMemory = this.inflight !== undefined && !this.inflightFromDisk;
+    const fromMemory = (this.inflight !== undefined || this.pieces.length > 0) && !this.inflightFromDisk;
+    if (!fromMemory) {
+      const older = this.resend;
+      this.resend = [];
+      return older;
+    }
     // A batch in flight is older than a pending resend (it was taken from its head).
-    const older = fromMemory ? [...this.inflight!, ...this.resend] : this.resend;
-    if (fromMemory) this.inflight = undefined;
+    const older: Sample[] = [];
+    if (this.inflight !== undefined) for (let i = 0; i < this.inflight.length; i++) older.push(this.inflight[i]!);
+    for (const p of this.pieces) for (let i = 0; i < p.length; i++) older.push(p[i]!);
+    for (let i = 0; i < this.resend.length; i++) older.push(this.resend[i]!);
+    this.inflight = undefined;
+    this.pieces = [];
     this.resend = [];
+    this.reportRejected();
     return older;
   }
 
   start(): void {
-    this.running ??= this.loop();
+    // The loop catches what it expects; this is for a fault in what it calls back (a logger).
+    this.running ??= this.loop().catch((err: unknown) => this.events.internalError?.('the send loop, which has stopped', err instanceof Error ? err : new Error(String(err))));
   }
 
   /**
@@ -162,7 +195,11 @@ export class Outbox {
 
   private takeAll(): Sample[] {
     // A batch taken from the spool is still in its segment on disk: do not hand it out twice.
-    if (this.inflightFromDisk) this.inflight = undefined;
+    if (this.inflightFromDisk) {
+      this.inflight = undefined;
+      this.pieces = [];
+      this.reportRejected();
+    }
     this.inflightFromDisk = false;
     this.reader?.rewind();
     this.window.clear();
@@ -180,8 +217,13 @@ export class Outbox {
     if (again.length === 0) return;
     const count = again.length;
     // The failed batch follows; one from the spool is read from its segment again instead.
-    if (this.inflight !== undefined && !this.inflightFromDisk) for (let i = 0; i < this.inflight.length; i++) again.push(this.inflight[i]!);
+    if (!this.inflightFromDisk) {
+      if (this.inflight !== undefined) for (let i = 0; i < this.inflight.length; i++) again.push(this.inflight[i]!);
+      for (const p of this.pieces) for (let i = 0; i < p.length; i++) again.push(p[i]!);
+    }
     this.inflight = undefined;
+    this.pieces = [];
+    this.reportRejected();
     this.inflightFromDisk = false;
     for (let i = 0; i < this.resend.length; i++) again.push(this.resend[i]!);
     this.resend = again;
@@ -238,11 +280,53 @@ export class Outbox {
     return batch;
   }
 
+  /**
+   * The handler rejected `batch` for good: it is split in two halves, sent in turn; a single
+   * sample it rejects is dropped, counted and never tried again.
+   */
+  private isolate(batch: readonly Sample[], reason: Error): void {
+    this.inflight = undefined;
+    if (batch.length > 1) {
+      const half = Math.ceil(batch.length / 2);
+      this.pieces.unshift(batch.slice(0, half), batch.slice(half));
+      return;
+    }
+    this.stats.dropped++;
+    if (this.inflightFromDisk) this.reader?.sent(1);
+    if (this.rejectedSoFar === undefined) this.rejectedSoFar = { count: 0, first: batch[0]!, reason };
+    this.rejectedSoFar.count++;
+    this.settled();
+  }
+
+  /** The piece in flight is done with: once no piece of its batch is left, the batch is. */
+  private settled(): void {
+    if (this.pieces.length > 0) return;
+    this.inflightFromDisk = false;
+    this.reportRejected();
+  }
+
+  private reportRejected(): void {
+    const r = this.rejectedSoFar;
+    if (r === undefined) return;
+    this.rejectedSoFar = undefined;
+    this.events.rejected?.(r.count, r.first, r.reason);
+  }
+
   private async loop(): Promise<void> {
     const { sendTimeout, retryMin, retryMax } = this.settings;
+    let faults = 0;
     while (!this.stopped) {
       if (this.inflight === undefined) {
-        const next = this.takeNext();
+        let next: ReturnType<Outbox['takeNext']>;
+        try {
+          next = this.pieces.length > 0 ? this.pieces.shift()! : this.takeNext();
+          faults = 0;
+        } catch (err) {
+          // Never the end of the loop: what is queued waits for the next try.
+          this.events.internalError?.('taking the next batch to send', err instanceof Error ? err : new Error(String(err)));
+          await this.sleep(backoffDelay(++faults, retryMin, retryMax), false);
+          continue;
+        }
         if (next === 'done') return;
         if ('wait' in next) {
           await this.sleep(next.wait);
@@ -261,12 +345,18 @@ export class Outbox {
         if (this.inflight === batch) {
           if (this.inflightFromDisk) this.reader?.sent(batch.length);
           this.inflight = undefined;
-          this.inflightFromDisk = false;
+          this.settled();
         }
         this.window.accepted(batch, performance.now());
         if (this.attempt > 0) this.events.recovered(this.attempt);
         this.attempt = 0;
       } catch (err) {
+        if (err instanceof RejectedSamplesError) {
+          // Nothing of the batch was written, so nothing is at risk; a batch taken away meanwhile
+          // (spilled to the spool, or the outbox stopped) is split when it is sent again.
+          if (this.inflight === batch && !this.stopped) this.isolate(batch, err);
+          continue;
+        }
         // Before anything else, even at shutdown: what the broken connection may have lost must
         // be queued (and so spooled) again.
         this.requeueAtRisk();

@@ -1,21 +1,33 @@
 // Reads an outbox's disk spool in batches: the oldest segment first, a batch at a time, the
-// segment removed only once every sample in it was sent. A failed batch is read again.
+// segment removed only once every sample in it was sent. A failed batch is read again. A segment
+// that cannot be read whole is skipped past: what it lost is counted as dropped, the rest is sent.
 import type { Sample } from '../model/sample.js';
 import type { DropReport, SpoolSegment } from './spool.js';
 
 /** Where a full outbox spills, oldest first, and whose contents are sent before memory (spool.ts). */
 export interface Backlog {
+  /** The directory it lives in, for messages. */
+  readonly dir: string;
   readonly pending: number;
+  /** Throws (a SpoolWriteError) when the samples cannot be written; then none of them are stored. */
   append(samples: readonly Sample[]): void;
+  /** Never throws: a segment that cannot be read comes back with `lost` and `damage`. */
   oldest(): SpoolSegment | undefined;
   done(segment: SpoolSegment): void;
   enforceCaps(): DropReport[];
+  /** Out of space: drops the oldest segments (not the one being read) to free about `bytes`. */
+  makeRoom(bytes: number): { samples: number; segments: number };
   sync(): void;
 }
 
 export interface SpoolReadEvents {
   /** A segment ended in a torn record (a crash while writing); its whole records are sent. */
   torn?(file: string, bytes: number): void;
+  /**
+   * A segment could not be read whole (removed, truncated or overwritten under the agent):
+   * `lost` samples it held are dropped (and counted), whatever could be read is sent.
+   */
+  damaged?(file: string, lost: number, why: string): void;
 }
 
 export class SpoolReader {
@@ -25,12 +37,11 @@ export class SpoolReader {
   constructor(
     private readonly backlog: Backlog,
     private readonly events: SpoolReadEvents,
+    /** Where the samples of damaged segments are counted (the outbox's stats). */
+    private readonly stats: { dropped: number } = { dropped: 0 },
   ) {}
 
-  /**
-   * The next batch of at most `batchSize` samples, or undefined when the spool holds nothing.
-   * Throws when the oldest segment cannot be read (removed or damaged under the agent).
-   */
+  /** The next batch of at most `batchSize` samples, or undefined when the spool holds nothing. */
   next(batchSize: number): readonly Sample[] | undefined {
     for (;;) {
       if (this.segment === undefined) {
@@ -38,7 +49,10 @@ export class SpoolReader {
         this.segment = this.backlog.oldest();
         this.pos = 0;
         if (this.segment === undefined) return undefined;
-        if (this.segment.tornBytes > 0) this.events.torn?.(this.segment.file, this.segment.tornBytes);
+        if (this.segment.damage !== undefined) {
+          this.stats.dropped += this.segment.lost;
+          this.events.damaged?.(this.segment.file, this.segment.lost, this.segment.damage);
+        } else if (this.segment.tornBytes > 0) this.events.torn?.(this.segment.file, this.segment.tornBytes);
       }
       if (this.pos < this.segment.samples.length) return this.segment.samples.slice(this.pos, this.pos + batchSize);
       // Every sample of the segment was sent: only now does it leave the disk.
@@ -47,7 +61,7 @@ export class SpoolReader {
     }
   }
 
-  /** The batch `next` returned was accepted. */
+  /** The batch `next` returned (or its first `count` samples) was accepted or dropped for good. */
   sent(count: number): void {
     this.pos += count;
   }

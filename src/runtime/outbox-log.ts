@@ -3,6 +3,7 @@
 import type { OutboxEvents } from '../delivery/outbox.js';
 import type { LogThrottle } from '../logging/throttle.js';
 import type { Logger } from '../logging/logger.js';
+import { relativePath } from '../model/naming.js';
 
 export function outboxEvents(key: string, log: Logger, throttle: LogThrottle): OutboxEvents {
   return {
@@ -28,6 +29,43 @@ export function outboxEvents(key: string, log: Logger, throttle: LogThrottle): O
     },
     torn(file, bytes) {
       log.warn({ handler: key, file, bytes }, `handler ${key}: spool file ${file} ended in a torn record (${bytes} bytes, a crash while writing); the whole records before it are sent`);
+    },
+    damaged(file, lost, why) {
+      const t = throttle.check(`spoolread:${key}`);
+      if (!t.log) return;
+      log.error(
+        { handler: key, file, dropped: lost, held_back: t.suppressed },
+        `handler ${key}: spool file ${file} could not be read whole (${why}); its ${lost} unreadable samples are dropped (counted in sonde.handler.${key}.dropped) and sending goes on with the rest. It was removed or changed after sonde wrote it (by another program, or a crash of the host): leave that directory to sonde`,
+      );
+    },
+    spoolWriteFailed(f) {
+      const t = throttle.check(`spoolwrite:${key}`);
+      if (!t.log) return;
+      const fields = { handler: key, dir: f.dir, dropped: f.dropped, dropped_total: f.total, held_back: t.suppressed };
+      if (f.dropped === 0) {
+        log.error(fields, `handler ${key}: could not flush the disk spool in ${f.dir} (${f.error.message}); what it holds may be lost if the host goes down. Check that file system`);
+      } else if (f.full) {
+        log.error(fields, `handler ${key}: the disk spool in ${f.dir} is out of space (${f.error.message}); dropped ${f.dropped} samples, the oldest spooled first (${f.total} since it filled, counted in sonde.handler.${key}.dropped). Other handlers are not affected. Free space on that file system or lower spool_max_bytes to what it can hold`);
+      } else {
+        log.error(fields, `handler ${key}: cannot write the disk spool in ${f.dir} (${f.error.message}); dropped ${f.dropped} samples (${f.total} since, counted in sonde.handler.${key}.dropped). Other handlers are not affected. Check that file system and the directory's permissions`);
+      }
+    },
+    spoolWritable(dir, dropped) {
+      throttle.clear(`spoolwrite:${key}`);
+      log.info({ handler: key, dir, dropped }, `handler ${key}: the disk spool in ${dir} takes writes again; ${dropped} samples were dropped while it could not`);
+    },
+    rejected(count, first, reason) {
+      const t = throttle.check(`reject:${key}`);
+      if (!t.log) return;
+      const name = relativePath(first.name);
+      log.error(
+        { handler: key, dropped: count, metric: name, held_back: t.suppressed },
+        `handler ${key}: dropped ${count === 1 ? '1 sample' : `${count} samples`} it can never send, the first ${name} (${reason.message}); counted in sonde.handler.${key}.dropped and never retried, the rest of the batch is sent. Fix the collector that emits it (${first.name.collector || name})`,
+      );
+    },
+    internalError(where, err) {
+      const t = throttle.check(`internal:${key}`);
+      if (t.log) log.error({ handler: key, held_back: t.suppressed }, `handler ${key}: unexpected error while ${where}: ${err.message}; delivery goes on. Please report this as a bug, with this line`);
     },
     spoolDropped(d) {
       log.error({ handler: key, dropped: d.samples, reason: d.reason }, `handler ${key}: spool ${d.reason === 'size' ? 'full (spool_max_bytes)' : 'too old (spool_max_age)'}; dropped its ${d.samples} oldest samples`);
