@@ -152,7 +152,7 @@ export default defineCollector({
       .default(['byte'])
       .describe('Units for <unit>_used, <unit>_free, <unit>_avail and <unit>_percentfree.'),
     source: z.enum(SOURCES).default('auto').describe('auto: /proc where it exists, systeminformation elsewhere (macOS); or force one.'),
-    statfs_timeout: z.number().positive().default(2).describe('Seconds a statfs may take before the mount is reported stuck and skipped.'),
+    statfs_timeout: z.number().min(0.01).max(60).default(2).describe('Seconds a statfs may take before the mount is reported stuck and skipped.'),
   }),
   init: (ctx): DiskState => ({ pending: new Set(), stuck: new Set(), filters: ctx.config.exclude_filters.map((f) => new RegExp(f)) }),
   async collect(ctx) {

@@ -46,11 +46,17 @@ describe('<key>_file secrets', () => {
     expect(apply({ password_file: f })).toEqual({ section: {}, problems: [`collectors.db.password_file: cannot read ${f}: no such file`] });
   });
 
-  it('a directory in place of the file gives the system\'s reason', () => {
+  it('a directory in place of the file is refused by what it is', () => {
     const dir = tmpdir();
     const d = path.join(dir, 'secret.d');
     mkdirSync(d);
-    expect(apply({ password_file: d }).problems).toEqual([`collectors.db.password_file: cannot read ${d}: EISDIR: illegal operation on a directory, read`]);
+    expect(apply({ password_file: d }).problems).toEqual([`collectors.db.password_file: cannot read ${d}: it is a directory, not a regular file; write password into a plain file and name that one`]);
+  });
+
+  it('a file far larger than any secret is refused unread', () => {
+    const dir = tmpdir();
+    const f = writeFiles(dir, { big: 'x'.repeat(1024 * 1024 + 1) }).big!;
+    expect(apply({ password_file: f }).problems).toEqual([`collectors.db.password_file: cannot read ${f}: it is larger than 1024 KiB, far more than a password holds (is it the file you meant?)`]);
   });
 
   it('refuses a value given both inline and as a file, and a _file that is not a path', () => {

@@ -2,6 +2,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../src/config/read-files.js';
 import { loadConfig } from '../src/config/load-config.js';
+import { markdownReference } from '../src/config/plugin-docs.js';
+import { buildRegistry } from '../src/plugins/builtin.js';
 import { YamlSyntaxError } from '../src/config/yaml-source.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
 
@@ -127,6 +129,179 @@ describe('config errors name the file, the line and the key', () => {
   it('every problem at once, not only the first', async () => {
     const { lines } = await problems({ 'sonde.yaml': 'intervall: 10s\ncollectors:\n  cpu:\n    percore: 1\n  memory:\n    detailed: 2\n' });
     expect(lines).toHaveLength(3);
+  });
+});
+
+describe('values that parse but are no sensible setting are refused at their own key', () => {
+  it('a global interval of 0 is reported at its own line, not at the collector that inherits it', async () => {
+    const { lines, paths } = await problems({ 'sonde.yaml': 'interval: 0\ncollectors:\n  cpu: {}\n' });
+    expect(lines).toEqual([`${paths['sonde.yaml']}:1: interval: must be at least 100ms, got 0ms`]);
+  });
+
+  it('collector intervals and timeouts: zero, negative, ten years', async () => {
+    const yaml = [
+      'collectors:', //             1
+      '  cpu:', //                  2
+      '    percore: true', //       3
+      '    interval: 0', //         4
+      '  memory:', //               5
+      '    interval: 3650d', //     6
+      '  loadavg:', //              7
+      '    interval: -5', //        8
+      '  vmstat:', //               9
+      '    timeout: 0', //          10
+      'self_metrics:', //           11
+      '  interval: 50ms', //        12
+    ].join('\n');
+    const { lines, paths } = await problems({ 'sonde.yaml': yaml });
+    const f = paths['sonde.yaml'];
+    expect(lines).toEqual([
+      `${f}:12: self_metrics.interval: must be at least 100ms, got 50ms`,
+      `${f}:4: collectors.cpu.interval: must be at least 100ms, got 0ms`,
+      `${f}:6: collectors.memory.interval: must be at most 1d, got 3650d`,
+      `${f}:8: collectors.loadavg.interval: must be at least 100ms, got -5s`,
+      `${f}:10: collectors.vmstat.timeout: must be at least 10ms, got 0ms`,
+    ]);
+  });
+
+  it('handler outbox settings: zero delays, empty queues, a 2^53-byte spool', async () => {
+    const yaml = [
+      'shutdown_timeout: 2d', //                  1
+      'handlers:', //                             2
+      '  stdout:', //                             3
+      '    batch_size: 0', //                     4
+      '    flush_interval: 0', //                 5
+      '    queue_size: 0', //                     6
+      '    send_timeout: 0', //                   7
+      '    retry_min: 0', //                      8
+      '    retry_max: 400d', //                   9
+      '    spool_max_bytes: 9007199254740992', // 10
+      '    spool_max_age: 0', //                  11
+    ].join('\n');
+    const { lines, paths } = await problems({ 'sonde.yaml': yaml });
+    const f = paths['sonde.yaml'];
+    expect(lines).toEqual([
+      `${f}:1: shutdown_timeout: must be at most 1h, got 2d`,
+      `${f}:4: handlers.stdout.batch_size: must be at least 1, got 0`,
+      `${f}:5: handlers.stdout.flush_interval: must be at least 10ms, got 0ms`,
+      `${f}:6: handlers.stdout.queue_size: must be at least 1, got 0`,
+      `${f}:7: handlers.stdout.send_timeout: must be at least 100ms, got 0ms`,
+      `${f}:8: handlers.stdout.retry_min: must be at least 10ms, got 0ms`,
+      `${f}:9: handlers.stdout.retry_max: must be at most 1d, got 400d`,
+      `${f}:10: handlers.stdout.spool_max_bytes: must be at most 1TiB, got 8192TiB`,
+      `${f}:11: handlers.stdout.spool_max_age: must be at least 1m, got 0ms`,
+    ]);
+  });
+
+  it('plugin options: a graphite connect_timeout of 0, a logs max_line_bytes of 0, a statfs_timeout of a day', async () => {
+    const yaml = [
+      'collectors:', //                           1
+      '  logs:', //                               2
+      '    max_line_bytes: 0', //                 3
+      '    rotate_wait: 30d', //                  4
+      '  diskspace:', //                          5
+      '    statfs_timeout: 86400', //             6
+      'handlers:', //                             7
+      '  graphite:', //                           8
+      '    connect_timeout: 0', //                9
+      '    resend_window: 2h', //                 10
+    ].join('\n');
+    const { lines, paths } = await problems({ 'sonde.yaml': yaml });
+    const f = paths['sonde.yaml'];
+    expect(lines).toEqual([
+      `${f}:3: collectors.logs.max_line_bytes: must be at least 64B, got 0B`,
+      `${f}:4: collectors.logs.rotate_wait: must be at most 1d, got 30d`,
+      `${f}:6: collectors.diskspace.statfs_timeout: must be at most 60, got 86400`,
+      `${f}:9: handlers.graphite.connect_timeout: must be at least 100ms, got 0ms`,
+      `${f}:10: handlers.graphite.resend_window: must be at most 1h, got 2h`,
+    ]);
+  });
+
+  it('numbers YAML reads but no setting can use: .nan, .inf, a whole number past 2^53, a fraction of a sample', async () => {
+    const yaml = [
+      'interval: .nan', //                        1
+      'handlers:', //                             2
+      '  stdout:', //                             3
+      '    batch_size: 9007199254740993', //      4
+      '    queue_size: .inf', //                  5
+      '    spool_max_bytes: -1', //               6
+      '  graphite:', //                           7
+      '    queue_size: 2.5', //                   8
+    ].join('\n');
+    const { lines, paths } = await problems({ 'sonde.yaml': yaml });
+    const f = paths['sonde.yaml'];
+    expect(lines).toEqual([
+      `${f}:1: interval: expected a duration such as 500ms, 10s, 5m or 1h, got NaN (not a number)`,
+      `${f}:4: handlers.stdout.batch_size: must be at most 1000000, got 9007199254740992`,
+      `${f}:5: handlers.stdout.queue_size: expected a number, got Infinity (a number too large to use)`,
+      `${f}:6: handlers.stdout.spool_max_bytes: must be at least 16KiB, got -1B`,
+      `${f}:8: handlers.graphite.queue_size: expected a whole number, got 2.5`,
+    ]);
+  });
+
+  it('0 where it means off is accepted: resend_window, shutdown_timeout, rotate_wait', async () => {
+    const dir = tmpdir();
+    const p = writeFiles(dir, { 'sonde.yaml': 'shutdown_timeout: 0\ncollectors:\n  logs: { rotate_wait: 0 }\nhandlers:\n  graphite: { resend_window: 0 }\n' });
+    const { config } = await loadConfig(p['sonde.yaml']!, {});
+    expect(config.shutdown_timeout).toBe(0);
+    expect(config.collectors[0]!.config.rotate_wait).toBe(0);
+    expect(config.handlers[0]!.outbox.resendWindow).toBe(0);
+  });
+
+  it('the range a key accepts is in its help text (the README reference and sonde list)', async () => {
+    const doc = markdownReference((await buildRegistry([])).registry);
+    expect(doc).toContain('| `interval` | duration | `10s` | Default collection interval for every collector. Range: 100ms to 1d. |');
+    expect(doc).toContain('| `retry_min` | duration | `500ms` | First retry delay after a failed send. Range: 10ms to 1h. |');
+    expect(doc).toContain('| `queue_size` | number | `100000` | Samples held in memory for this handler before the oldest are dropped (counted and logged). Range: 1 to 10000000. |');
+    expect(doc).toMatch(/\| `resend_window` \| duration \| `10s` \| .* 0 turns it off\. Range: at most 1h\. \|/);
+  });
+});
+
+describe('config files that cannot be used', () => {
+  it('a conf.d that is not a directory is an error naming it, not a silent skip', async () => {
+    const { lines, paths } = await problems({ 'sonde.yaml': 'interval: 10s\n', 'conf.d': 'collectors: {cpu: {}}\n' });
+    expect(lines).toEqual([
+      `${paths['conf.d']}: cannot read the drop-in directory: it is not a directory; its drop-ins would be left out. Make it a directory sonde can read, or remove it`,
+    ]);
+  });
+
+  it('a drop-in that is a directory is refused by name', async () => {
+    const dir = tmpdir();
+    const p = writeFiles(dir, { 'sonde.yaml': 'interval: 10s\n', 'conf.d/10-cpu.yaml/README': 'a directory named like a drop-in\n' });
+    await expect(loadConfig(p['sonde.yaml']!, {})).rejects.toThrow(
+      `${dir}/conf.d/10-cpu.yaml: cannot read the drop-in: it is a directory, not a regular file; move it out of conf.d, or make it a YAML file sonde can read`,
+    );
+  });
+
+  it('a config past 256 KiB is refused unread', async () => {
+    const { lines, paths } = await problems({ 'sonde.yaml': `# ${'x'.repeat(300 * 1024)}\ninterval: 10s\n` });
+    expect(lines).toEqual([`${paths['sonde.yaml']}: cannot read the config: it is larger than 256 KiB, far more than a config holds (is it the file you meant?); pass --config with the path of your sonde.yaml`]);
+  });
+
+  it('an alias inside the value it names, and nesting 40 levels deep, are refused with their line', async () => {
+    const a = await problems({ 'sonde.yaml': 'interval: 10s\nloop: &a\n  again: *a\n' });
+    expect(a.lines).toEqual([`${a.paths['sonde.yaml']}:3: alias *a is inside the value it names (&a), which would make it endless; write the value out`]);
+    const b = await problems({ 'sonde.yaml': `interval: 10s\ndeep: ${'['.repeat(40)}1${']'.repeat(40)}\n` });
+    expect(b.lines).toEqual([
+      `${b.paths['sonde.yaml']}:2: nested more than 32 levels deep (aliases expanded); a sonde config needs fewer than 10, so the file is refused. Check that it is the file you meant`,
+    ]);
+  });
+
+  it('aliases count as what they repeat: a small file that expands past 20000 values is refused', async () => {
+    // 30 aliases of a 1000-item list: 31 lines, 30031 values once expanded.
+    const yaml = `items: &i [${Array.from({ length: 1000 }, () => '1').join(', ')}]\n${Array.from({ length: 30 }, (_, k) => `copy${k}: *i`).join('\n')}\n`;
+    const { lines, paths } = await problems({ 'sonde.yaml': yaml });
+    expect(lines).toEqual([
+      `${paths['sonde.yaml']}:20: more than 20000 keys and values (an alias counts as all it repeats); a sonde config holds a few hundred, so the file is refused. Check that it is the file you meant`,
+    ]);
+  });
+
+  it('shows the first 100 problems and counts the rest', async () => {
+    const yaml = Array.from({ length: 150 }, (_, k) => `unknown_${k}: 1`).join('\n');
+    const { lines, paths } = await problems({ 'sonde.yaml': yaml });
+    expect(lines).toHaveLength(101);
+    expect(lines[0]!.startsWith(`${paths['sonde.yaml']}:1: unknown_0: unknown key; known keys here: path_prefix, path_suffix,`)).toBe(true);
+    expect(lines[100]).toBe('... and 50 more problems, not shown; fix the ones above first');
   });
 });
 

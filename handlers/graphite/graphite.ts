@@ -1,11 +1,13 @@
 // graphite: samples to carbon as plaintext lines (TCP or UDP) or pickle (TCP). Mode failover tries
 // the destinations in order; replicate and shard give each destination its own part (shard places
 // metrics by carbon-relay's consistent hashing, ring.ts; see docs/compat.md, "carbon"). Retry,
-// backoff, batching and ordering are the core outbox's job.
+// backoff, batching and ordering are the core outbox's job. A sample carbon cannot take fails the
+// send with a RejectedSamplesError before anything is written, so the core drops just that sample.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { defineHandler, duration, plaintextLine, z, type HandlerContext, type MetricName, type Sample } from '../../src/plugin-api.js';
+import { defineHandler, duration, RejectedSamplesError, z, type HandlerContext, type MetricName, type Sample } from '../../src/plugin-api.js';
 import { encodePickleMessages, type PickleItem } from './pickle.js';
+import { carbonLine } from './plaintext.js';
 import { ConsistentHashRing } from './ring.js';
 
 export interface Destination {
@@ -48,8 +50,8 @@ const configSchema = z.object({
     .default('failover')
     .describe('failover: the first destination that answers gets everything; replicate: every destination gets every sample; shard: each metric goes where carbon-relay\'s consistent hashing puts it. replicate and shard give each destination its own outbox and spool.'),
   hash: z.enum(['carbon_ch', 'fnv1a_ch']).default('carbon_ch').describe('With mode shard: carbon-relay\'s hashing (carbon_ch) or fnv1a_ch.'),
-  connect_timeout: duration().prefault('5s').describe('How long a connection attempt may take.'),
-  resend_window: duration()
+  connect_timeout: duration({ min: '100ms', max: '10m' }).prefault('5s').describe('How long a connection attempt may take.'),
+  resend_window: duration({ max: '1h' })
     .prefault('10s')
     .describe('After a broken connection, what was written in this window before the break (at most queue_size samples) is sent again first, and spooled at shutdown if carbon is still down: carbon acknowledges nothing, and may not have stored it. 0 turns it off.'),
 });
@@ -148,21 +150,21 @@ function write(ctx: HandlerContext<Config, State>, conn: Conn, data: string | Bu
 async function sendUdp(batch: readonly Sample[], ctx: HandlerContext<Config, State>): Promise<void> {
   if (ctx.config.protocol !== 'plaintext') throw new Error('graphite: transport udp carries plaintext only; set protocol: plaintext');
   const dest = parseDestination(ctx.config.destinations[0]!)!;
+  // Every line is made before the first datagram goes: a rejected sample fails the batch unsent.
+  const datagrams: string[] = [];
+  let datagram = '';
+  for (const s of batch) {
+    const line = carbonLine(ctx.path(s.name), s);
+    if (datagram.length > 0 && datagram.length + line.length > 1400) {
+      datagrams.push(datagram);
+      datagram = '';
+    }
+    datagram += line;
+  }
+  if (datagram.length > 0) datagrams.push(datagram);
   const socket = dgram.createSocket(net.isIPv6(dest.host) ? 'udp6' : 'udp4');
   try {
-    let datagram = '';
-    const flush = async () => {
-      if (datagram.length === 0) return;
-      const data = datagram;
-      datagram = '';
-      await new Promise<void>((resolve, reject) => socket.send(data, dest.port, dest.host, (err) => (err ? reject(err) : resolve())));
-    };
-    for (const s of batch) {
-      const line = plaintextLine(ctx.path(s.name), s.value, s.precision, s.timestamp);
-      if (datagram.length + line.length > 1400) await flush();
-      datagram += line;
-    }
-    await flush();
+    for (const data of datagrams) await new Promise<void>((resolve, reject) => socket.send(data, dest.port, dest.host, (err) => (err ? reject(err) : resolve())));
   } finally {
     socket.close();
   }
@@ -199,18 +201,27 @@ export default defineHandler({
       const items: PickleItem[] = [];
       for (let i = 0; i < batch.length; i++) {
         const s = batch[i]!;
+        if (!Number.isFinite(s.value)) throw new RejectedSamplesError(`value ${s.value} is not a finite number; carbon stores finite numbers only`);
+        if (!Number.isFinite(s.timestamp)) throw new RejectedSamplesError(`timestamp ${s.timestamp} is not a finite number`);
         let path = ctx.state.paths.get(s.name);
         if (path === undefined) ctx.state.paths.set(s.name, (path = Buffer.from(ctx.path(s.name), 'utf8')));
         items.push({ path, timestamp: Math.floor(s.timestamp / 1000), value: s.value });
       }
-      const { messages, tooLarge } = encodePickleMessages(items);
-      if (tooLarge.length > 0) ctx.log.error(`graphite: ${tooLarge.length} samples have paths too long for one pickle message; skipped`);
+      let encoded: ReturnType<typeof encodePickleMessages>;
+      try {
+        encoded = encodePickleMessages(items);
+      } catch (err) {
+        // Encoding is pure: what fails here fails the same way every time.
+        throw new RejectedSamplesError(`cannot be written as pickle: ${(err as Error).message}`);
+      }
+      const { messages, tooLarge } = encoded;
+      if (tooLarge.length > 0) throw new RejectedSamplesError(`its path of ${tooLarge[0]!.path.length} bytes does not fit in one pickle message (carbon takes at most 1 MiB)`);
       out = Buffer.concat(messages);
     } else {
       out = '';
       for (let i = 0; i < batch.length; i++) {
         const s = batch[i]!;
-        out += plaintextLine(ctx.path(s.name), s.value, s.precision, s.timestamp);
+        out += carbonLine(ctx.path(s.name), s);
       }
     }
     await write(ctx, conn, out);

@@ -17,12 +17,20 @@ export interface CoreKeys {
   readonly interval: Duration | undefined;
   readonly timeout: Duration | undefined;
   readonly path: string | undefined;
+  readonly maxNames: number | undefined;
 }
 
 /** Separates a parsed section into the core's keys and the plugin's own options. */
 export function splitSection(parsed: Record<string, unknown>): { core: CoreKeys; own: Record<string, unknown> } {
-  const { enabled, type: _type, interval, timeout, path, ...own } = parsed as { enabled: boolean; type?: string; interval?: number; timeout?: number; path?: string } & Record<string, unknown>;
-  return { core: { enabled, interval, timeout, path }, own };
+  const { enabled, type: _type, interval, timeout, path, max_names: maxNames, ...own } = parsed as {
+    enabled: boolean;
+    type?: string;
+    interval?: number;
+    timeout?: number;
+    path?: string;
+    max_names?: number;
+  } & Record<string, unknown>;
+  return { core: { enabled, interval, timeout, path, maxNames }, own };
 }
 
 export interface SectionSettings {
@@ -32,6 +40,8 @@ export interface SectionSettings {
   readonly timeout?: Duration;
   readonly path?: string;
   readonly enabled?: boolean;
+  /** The section's max_names, else the global max_names_per_collector; undefined: the runner's default. */
+  readonly maxNames?: number;
   /** Changes when the section changes (SIGHUP restarts only changed collectors); '' for previews. */
   readonly fingerprint?: string;
 }
@@ -45,6 +55,7 @@ export function collectorSection(plugin: AnyCollector, own: Record<string, unkno
     timeout: s.timeout ?? s.interval,
     path: s.path ?? plugin.path ?? plugin.name,
     config: own,
+    maxNames: s.maxNames,
     fingerprint: s.fingerprint ?? '',
   };
 }
@@ -55,5 +66,5 @@ export function collectorSection(plugin: AnyCollector, own: Record<string, unkno
  */
 export function standaloneSection(plugin: AnyCollector, options: Record<string, unknown>, s: Partial<SectionSettings> & { interval: Duration }): CollectorSection {
   const { core, own } = splitSection(collectorSchema(plugin).parse(options) as Record<string, unknown>);
-  return collectorSection(plugin, own, { key: plugin.name, ...s, timeout: s.timeout ?? core.timeout, path: s.path ?? core.path });
+  return collectorSection(plugin, own, { key: plugin.name, ...s, timeout: s.timeout ?? core.timeout, path: s.path ?? core.path, maxNames: s.maxNames ?? core.maxNames });
 }

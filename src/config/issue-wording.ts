@@ -10,6 +10,8 @@ export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null (an empty value)';
   if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'number' && Number.isNaN(v)) return 'NaN (not a number)';
+  if (typeof v === 'number' && !Number.isFinite(v)) return `${v} (a number too large to use)`;
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return String(v);
@@ -17,6 +19,7 @@ export function describeValue(v: unknown): string {
 
 const ARTICLE: Record<string, string> = {
   number: 'a number',
+  int: 'a whole number',
   string: 'a string',
   boolean: 'true or false',
   object: 'a mapping of keys',
@@ -32,6 +35,9 @@ export function issueProblems(issue: z.core.$ZodIssue, base: KeyPath, schema: z.
   const input = (issue as { input?: unknown }).input;
   switch (issue.code) {
     case 'invalid_type': {
+      // zod reports `.inf`, `1e400` and `.nan` with no input (JSON has none of them), only their name.
+      const received = (issue as { received?: unknown }).received;
+      if (received === 'Infinity' || received === 'NaN') return [at(path, `expected ${ARTICLE[issue.expected] ?? issue.expected}, got ${describeValue(Number(received))}`)];
       if (input === undefined) return [at(path, `is required (${ARTICLE[issue.expected] ?? issue.expected})`)];
       return [at(path, `expected ${ARTICLE[issue.expected] ?? issue.expected}, got ${describeValue(input)}`)];
     }

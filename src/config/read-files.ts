@@ -1,7 +1,9 @@
 // Finds, reads and merges sonde.yaml and its conf.d drop-ins, and substitutes ${ENV_VAR}s.
 // Every key remembers the file and line it came from, for error messages.
-import { readFileSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { FileTooLargeError, NotRegularFileError, readRegularFile } from '../files/regular-file.js';
 import { formatPath, parseYaml, pathKey, type KeyPath, type YamlSource } from './yaml-source.js';
 
 export interface Origin {
@@ -21,13 +23,21 @@ export function formatProblem(p: ConfigProblem): string {
   return p.path.length === 0 ? `${where}: ${p.message}` : `${where}: ${formatPath(p.path)}: ${p.message}`;
 }
 
+/** Problems printed at most; a config wrong in thousands of places is wrong in one way, shown by the first ones. */
+const SHOWN_PROBLEMS = 100;
+
 /** Thrown when the config cannot be used; the agent exits 78 (EX_CONFIG) with these lines. */
 export class ConfigError extends Error {
   constructor(readonly problems: readonly ConfigProblem[]) {
-    super(problems.map(formatProblem).join('\n'));
+    const lines = problems.slice(0, SHOWN_PROBLEMS).map(formatProblem);
+    if (problems.length > SHOWN_PROBLEMS) lines.push(`... and ${problems.length - SHOWN_PROBLEMS} more problems, not shown; fix the ones above first`);
+    super(lines.join('\n'));
     this.name = 'ConfigError';
   }
 }
+
+/** A config file larger than this is refused unread: sonde.yaml and its drop-ins are a few KiB. */
+export const MAX_CONFIG_BYTES = 256 * 1024;
 
 export interface RawConfig {
   /** The merged tree, before validation. */
@@ -42,14 +52,30 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** The drop-ins next to the main file: `<dir>/conf.d/*.yaml|*.yml`, in name order. */
+/** Why a file or directory could not be read, in an operator's words. */
+function readFailure(err: unknown): string {
+  if (err instanceof NotRegularFileError) return `it is ${err.kind}, not a regular file`;
+  if (err instanceof FileTooLargeError) return `it is larger than ${err.limit / 1024} KiB, far more than a config holds (is it the file you meant?)`;
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'EACCES') return `permission denied (is it readable by user ${os.userInfo().username}?)`;
+  if (e.code === 'ENOTDIR') return 'it is not a directory';
+  return e.message;
+}
+
+/**
+ * The drop-ins next to the main file: `<dir>/conf.d/*.yaml|*.yml`, in name order. No conf.d is
+ * none; a conf.d that cannot be listed is a config error, since its drop-ins would be left out.
+ */
 export function dropInFiles(mainFile: string): string[] {
   const dir = path.join(path.dirname(mainFile), 'conf.d');
   let names: string[];
   try {
     names = readdirSync(dir);
-  } catch {
-    return [];
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw new ConfigError([
+      { origin: { file: dir, line: undefined }, path: [], message: `cannot read the drop-in directory: ${readFailure(err)}; its drop-ins would be left out. Make it a directory sonde can read, or remove it` },
+    ]);
   }
   return names
     .filter((n) => (n.endsWith('.yaml') || n.endsWith('.yml')) && !n.startsWith('.'))
@@ -85,11 +111,14 @@ export function loadRawConfig(mainFile: string, env: NodeJS.ProcessEnv = process
   for (const file of files) {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      // A FIFO or a device here would block the read or never end it: only regular files are read.
+      text = readRegularFile(file, MAX_CONFIG_BYTES);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      const why = e.code === 'ENOENT' ? 'no such file; pass --config with the path of your sonde.yaml' : e.code === 'EACCES' ? 'permission denied' : e.message;
-      throw new ConfigError([{ origin: { file, line: undefined }, path: [], message: `cannot read the config: ${why}` }]);
+      const main = file === mainFile;
+      const why = e.code === 'ENOENT' ? 'no such file' : readFailure(err);
+      const fix = !main ? '; move it out of conf.d, or make it a YAML file sonde can read' : e.code === 'EACCES' ? '' : '; pass --config with the path of your sonde.yaml';
+      throw new ConfigError([{ origin: { file, line: undefined }, path: [], message: `cannot read the ${main ? 'config' : 'drop-in'}: ${why}${fix}` }]);
     }
     const src = parseYaml(text, file); // YamlSyntaxError carries file and line
     if (!isPlainObject(src.value)) {

@@ -1,11 +1,23 @@
 // `<key>_file: /path` in a section: the value of `<key>` read from that file, so passwords and
 // tokens stay out of sonde.yaml (and out of version control) and can have their own permissions.
-import { readFileSync } from 'node:fs';
+import { FileTooLargeError, NotRegularFileError, readRegularFile } from '../files/regular-file.js';
 import type { z } from 'zod';
 import type { ConfigProblem, RawConfig } from './read-files.js';
 import type { KeyPath } from './yaml-source.js';
 import { describeValue } from './issue-wording.js';
 import { childSchema, defOf, objectKeys, unwrap } from '../schema/introspect.js';
+
+/** A secret is a password, a token or a key: far below this. */
+const MAX_SECRET_BYTES = 1024 * 1024;
+
+function secretFailure(err: unknown, target: string): string {
+  if (err instanceof NotRegularFileError) return `it is ${err.kind}, not a regular file; write ${target} into a plain file and name that one`;
+  if (err instanceof FileTooLargeError) return `it is larger than ${err.limit / 1024} KiB, far more than a ${target} holds (is it the file you meant?)`;
+  const e = err as NodeJS.ErrnoException;
+  if (e.code === 'ENOENT') return 'no such file';
+  if (e.code === 'EACCES') return 'permission denied (is it readable by the sonde user?)';
+  return e.message;
+}
 
 /**
  * Replaces `<key>_file: /path` by `<key>: <contents of the file>` wherever the schema has `<key>`
@@ -35,10 +47,10 @@ export function applySecretFiles(node: unknown, schema: z.ZodType, at: KeyPath, 
           problems.push({ origin: raw.originOf(p), path: p, message: `set either ${target} or ${key}, not both` });
         } else {
           try {
-            obj[target] = readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+            // Only a regular file: a FIFO would block the agent (and its SIGTERM) for ever, /dev/zero never end.
+            obj[target] = readRegularFile(file, MAX_SECRET_BYTES).replace(/\r?\n$/, '');
           } catch (err) {
-            const e = err as NodeJS.ErrnoException;
-            problems.push({ origin: raw.originOf(p), path: p, message: `cannot read ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.code === 'EACCES' ? 'permission denied (is it readable by the sonde user?)' : e.message}` });
+            problems.push({ origin: raw.originOf(p), path: p, message: `cannot read ${file}: ${secretFailure(err, target)}` });
           }
         }
         continue;

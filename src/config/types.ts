@@ -15,6 +15,8 @@ export interface CollectorSection {
   readonly path: string;
   /** The plugin's own options, validated, defaults applied. */
   readonly config: Record<string, unknown>;
+  /** New metric names the collector may make (its max_names, else max_names_per_collector). */
+  readonly maxNames: number | undefined;
   /** Changes when anything in the section changes; SIGHUP restarts only changed collectors. */
   readonly fingerprint: string;
 }

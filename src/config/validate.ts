@@ -17,8 +17,25 @@ function validateWith<S extends z.ZodType>(schema: S, value: unknown, base: KeyP
   applySecretFiles(value, schema, base, raw, problems);
   const r = schema.safeParse(value, { reportInput: true });
   if (r.success) return r.data;
-  for (const issue of r.error.issues) problems.push(...issueProblems(issue, base, schema, raw));
+  for (const issue of withoutLooserBounds(r.error.issues)) problems.push(...issueProblems(issue, base, schema, raw));
   return undefined;
+}
+
+/**
+ * A whole number past 2^53 breaks both zod's safe-integer bound and the key's own `.max()`: keep the
+ * tighter one, the only one worth saying.
+ */
+function withoutLooserBounds(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const tightest = new Map<string, number>();
+  const key = (i: z.core.$ZodIssue) => `${i.code}\u0000${i.path.map(String).join('\u0000')}`;
+  for (const i of issues) {
+    if (i.code !== 'too_big') continue;
+    const max = Number(i.maximum);
+    const k = key(i);
+    const prev = tightest.get(k);
+    if (prev === undefined || max < prev) tightest.set(k, max);
+  }
+  return issues.filter((i) => i.code !== 'too_big' || Number(i.maximum) === tightest.get(key(i)));
 }
 
 /** A section's options as a fresh mapping (empty for `key:` alone), or a problem when it is not one. */
@@ -64,18 +81,24 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
       });
       if (problems.length > before) continue;
     }
+    // The schemas bound interval and timeout each at their own key (the global interval at its
+    // line, not at a section that inherits it); what is left is how the two relate.
     const iv = interval ?? global.interval;
-    if (iv < 100) {
-      problems.push({ origin: raw.originOf([...p, 'interval']), path: [...p, 'interval'], message: `must be at least 100ms, got ${iv}ms` });
-      continue;
-    }
     const to = timeout ?? iv;
     if (to > iv) {
       problems.push({ origin: raw.originOf([...p, 'timeout']), path: [...p, 'timeout'], message: `must not be longer than the interval (${iv} ms): runs of one collector never overlap` });
       continue;
     }
     collectors.push(
-      collectorSection(plugin, own, { key, enabled, interval: iv, timeout: to, path, fingerprint: JSON.stringify([plugin.name, value, iv, global.proc_root, global.sys_root]) }),
+      collectorSection(plugin, own, {
+        key,
+        enabled,
+        interval: iv,
+        timeout: to,
+        path,
+        maxNames: core.maxNames ?? global.max_names_per_collector,
+        fingerprint: JSON.stringify([plugin.name, value, iv, global.proc_root, global.sys_root, global.max_names_per_collector]),
+      }),
     );
   }
 

@@ -6,6 +6,7 @@ import type { FollowedLineCounts, FollowedLogs, FollowLogsOptions, LogService, P
 import { findLogFiles, isGlob } from './find-files.js';
 import { LineFeeder } from './line-feeder.js';
 import { LogFollower } from './follower.js';
+import { LogFileError } from './open-log.js';
 import { StateFileError } from './offset-file.js';
 import { OffsetStore } from './offset-store.js';
 
@@ -28,7 +29,12 @@ interface Tracked {
   fromStart: boolean;
   /** Warned that it does not exist (plain paths only), so it is said once. */
   warnedMissing: boolean;
+  /** When it was last said that this path cannot be followed (not a regular file, not readable). */
+  refusedAt: number | undefined;
 }
+
+/** How often a path that cannot be followed is said again while it stays so. */
+const REFUSED_REPEAT_MS = 60 * 60_000;
 
 class FollowedLogSet implements FollowedLogs {
   private readonly feeder: LineFeeder;
@@ -79,9 +85,19 @@ class FollowedLogSet implements FollowedLogs {
       try {
         r = await t.follower.poll(this.feeder, t.fromStart, Date.now());
       } catch (err) {
+        if (err instanceof LogFileError) {
+          // A FIFO, a device or an unreadable file: skipped, the other files still read.
+          const at = Date.now();
+          if (t.refusedAt === undefined || at - t.refusedAt >= REFUSED_REPEAT_MS) {
+            t.refusedAt = at;
+            this.log.warn(`${this.who}: ${err.message}; skipped, the other files are still read, and tried again every interval. Check the path ${this.opts.path}; this warning repeats hourly while it lasts`);
+          }
+          continue;
+        }
         this.log.error(`${this.who}: reading ${file} failed: ${(err as Error).message}; tried again next interval`);
         continue;
       }
+      t.refusedAt = undefined;
       bytes += r.bytes;
       for (const n of r.notes) this.log.info(`${this.who}: ${n}`);
       for (const w of r.warnings) this.log.warn(`${this.who}: ${w}`);
@@ -165,6 +181,6 @@ class FollowedLogSet implements FollowedLogs {
       );
     }
     const follower = new LogFollower(file, saved, { maxLineBytes: this.opts.maxLineBytes, rotateWaitMs: this.opts.rotateWait, keepOpen: true });
-    return { follower, fromStart, warnedMissing: false };
+    return { follower, fromStart, warnedMissing: false, refusedAt: undefined };
   }
 }

@@ -3,6 +3,7 @@
 // deletion and recreation. Used by `sonde logster` (one poll per run) and the `logs` collector.
 import { closeSync, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { LineFeeder } from './line-feeder.js';
+import { openLog } from './open-log.js';
 import { ChunkLines, readLines } from './read-lines.js';
 import { findByInode, findCopyByFingerprint, fingerprintAt, fingerprintMatches, readGzFrom, rotatedCandidates } from './rotated.js';
 import type { DrainCursor, FileCursor, LogState } from './offset-file.js';
@@ -108,7 +109,7 @@ export class LogFollower {
         r.missing = true;
         return r;
       }
-      const fd = openSync(this.file, 'r');
+      const fd = openLog(this.file);
       const start = fromStart ? { offset: 0, skipping: false } : lastLineEnd(fd, st.size, max);
       this.cur = { cursor: { ino: st.ino, offset: start.offset, skipping: start.skipping, fp: undefined }, fd };
       r.firstRun = true;
@@ -121,7 +122,7 @@ export class LogFollower {
     const cur = this.cur;
     const same = st !== undefined && st.ino === cur.cursor.ino && (cur.fd === undefined || fstatSync(cur.fd).ino === st.ino);
     if (same) {
-      cur.fd ??= openSync(this.file, 'r');
+      cur.fd ??= openLog(this.file);
       const size = fstatSync(cur.fd).size;
       if (size < cur.cursor.offset || !fingerprintMatches(cur.fd, cur.cursor.offset, cur.cursor.fp)) {
         await this.truncated(cur, feeder, r);
@@ -132,7 +133,7 @@ export class LogFollower {
       if (st) {
         this.cur = { cursor: { ino: st.ino, offset: 0, skipping: false, fp: undefined }, fd: undefined };
         try {
-          this.cur.fd = openSync(this.file, 'r');
+          this.cur.fd = openLog(this.file);
           this.readCurrent(feeder, r);
         } catch (err) {
           r.warnings.push(`${this.file}: could not open the new file: ${(err as Error).message}`);

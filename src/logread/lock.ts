@@ -1,7 +1,11 @@
 // One run per log: a lock file holding the owner's pid. A lock whose process is gone is taken over
 // (Logster obeys it forever); a second live run is refused.
-import { closeSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, openSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { processAlive } from '../files/process-alive.js';
+import { readRegularFile } from '../files/regular-file.js';
+
+/** A lock holds a pid; reading it as a regular file of at most this keeps a FIFO put in its place from blocking the run. */
+const readLockFile = (file: string): string => readRegularFile(file, 4096);
 
 export class LockHeld extends Error {}
 
@@ -54,7 +58,7 @@ function tryCreateDirect(file: string): boolean {
 export function takeLock(file: string): () => void {
   const release = () => {
     try {
-      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
+      if (readLockFile(file).trim() === String(process.pid)) unlinkSync(file);
     } catch {
       /* already gone */
     }
@@ -65,7 +69,7 @@ export function takeLock(file: string): () => void {
     let text = '';
     let mtime = 0;
     try {
-      text = readFileSync(file, 'utf8').trim();
+      text = readLockFile(file).trim();
       mtime = statSync(file).mtimeMs;
     } catch {
       if (tryCreate(file)) return release;
@@ -86,7 +90,7 @@ export function takeLock(file: string): () => void {
       // Still the same stale lock? Then it is ours to replace.
       let again = '';
       try {
-        again = readFileSync(file, 'utf8').trim();
+        again = readLockFile(file).trim();
       } catch {
         /* removed meanwhile */
       }

@@ -7,8 +7,9 @@
 // The fingerprint is the CRC-32 of the `len` bytes before the offset: bytes already read, which an
 // appended-to log never changes. It tells a truncated-then-regrown file from the one we read, and
 // finds a rotated copy (copytruncate, or compressed at once) whose inode is not the one we saved.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { writeFileAtomic } from '../files/atomic-write.js';
+import { FileTooLargeError, NotRegularFileError, readRegularFile } from '../files/regular-file.js';
 
 export interface Fingerprint {
   readonly crc: number;
@@ -79,8 +80,20 @@ export function formatState(s: LogState): string {
 /** Reads a state file: undefined when there is none. Throws StateFileError when it is damaged. */
 export function readState(file: string): LogState | undefined {
   if (!existsSync(file)) return undefined;
-  return parseState(readFileSync(file, 'utf8'));
+  let text: string;
+  try {
+    // A FIFO in its place would block the run for ever: only a regular file of a sane size is read.
+    text = readRegularFile(file, MAX_STATE_BYTES);
+  } catch (err) {
+    if (err instanceof NotRegularFileError) throw new StateFileError(`it is ${err.kind}, not a regular file`);
+    if (err instanceof FileTooLargeError) throw new StateFileError(`it is larger than ${MAX_STATE_BYTES / 1024} KiB, far more than a position takes`);
+    throw err;
+  }
+  return parseState(text);
 }
+
+/** A state file is a few lines per rotated file still being read. */
+const MAX_STATE_BYTES = 1024 * 1024;
 
 /** Writes atomically (temp file, fsync, rename): a crash leaves the old state or the new one. */
 export function writeState(file: string, s: LogState): void {

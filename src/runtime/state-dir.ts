@@ -4,6 +4,14 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+/** Neither the configured state_dir nor the per-user one can be written: a config problem (exit 78). */
+export class StateDirError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'StateDirError';
+  }
+}
+
 export interface StateDir {
   readonly dir: string;
   /** Set when the configured directory could not be used; log it as a notice. */
@@ -17,7 +25,19 @@ function usable(dir: string): string | undefined {
     return undefined;
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    return e.code ?? e.message;
+    switch (e.code) {
+      case 'EACCES':
+      case 'EPERM':
+        return 'permission denied';
+      case 'ENOTDIR':
+        return 'a part of the path is a file, not a directory';
+      case 'EEXIST':
+        return 'it exists but is not a directory';
+      case 'EROFS':
+        return 'read-only file system';
+      default:
+        return e.code ?? e.message;
+    }
   }
 }
 
@@ -31,10 +51,12 @@ export function resolveStateDir(configured: string, env: NodeJS.ProcessEnv = pro
   if (why === undefined) return { dir: configured, notice: undefined };
   const fallback = userStateDir(env);
   const why2 = usable(fallback);
-  if (why2 !== undefined) {
-    throw new Error(`state_dir ${configured} is not writable (${why}) and neither is ${fallback} (${why2}); set state_dir to a directory this user can write`);
-  }
   const user = os.userInfo().username;
+  if (why2 !== undefined) {
+    throw new StateDirError(
+      `state_dir ${configured} cannot be used by user ${user} (${why}), nor can the per-user ${fallback} (${why2}): counter state, log offsets and the spool have nowhere to go. Make ${configured} a directory ${user} can write, or set state_dir to one`,
+    );
+  }
   return {
     dir: fallback,
     notice: `state_dir ${configured} is not writable by user ${user} (${why}); keeping state in ${fallback} instead. Run as the sonde user or set state_dir to silence this.`,

@@ -16,6 +16,17 @@ interface Def {
 /** Schemas built by duration() and bytes(), so docs can name them. */
 export const valueKinds = new WeakMap<object, string>();
 
+/** The accepted range of a duration() or bytes() schema, as its messages write the bounds. */
+export interface ValueRange {
+  readonly min: string;
+  readonly max: string;
+  /** The lower bound is 0 (nothing refused below). */
+  readonly zero: boolean;
+}
+
+/** Ranges of the schemas built by duration() and bytes(), so docs can say what is refused. */
+export const valueRanges = new WeakMap<object, ValueRange>();
+
 export function defOf(schema: z.ZodType): Def {
   return (schema as unknown as { _zod: { def: Def } })._zod.def;
 }
@@ -64,6 +75,24 @@ export function defaultOf(schema: z.ZodType): unknown {
     if ((d.type === 'optional' || d.type === 'nullable') && d.innerType) s = d.innerType;
     else return undefined;
   }
+  return undefined;
+}
+
+/**
+ * What a value must lie within, for docs: `100ms to 1d`, `at most 1h`, `1 to 1000000`; undefined
+ * when any value of its type is accepted. Numbers report their `.min()`/`.max()`.
+ */
+export function rangeText(schema: z.ZodType): string | undefined {
+  const s = unwrap(schema);
+  const r = valueRanges.get(s);
+  if (r) return r.zero ? `at most ${r.max}` : `${r.min} to ${r.max}`;
+  if (defOf(s).type !== 'number') return undefined;
+  const n = s as unknown as { minValue: number | null; maxValue: number | null };
+  const lo = n.minValue !== null && Math.abs(n.minValue) < Number.MAX_SAFE_INTEGER ? n.minValue : undefined;
+  const hi = n.maxValue !== null && Math.abs(n.maxValue) < Number.MAX_SAFE_INTEGER ? n.maxValue : undefined;
+  if (lo !== undefined && hi !== undefined) return `${lo} to ${hi}`;
+  if (lo !== undefined) return `at least ${lo}`;
+  if (hi !== undefined) return `at most ${hi}`;
   return undefined;
 }
 

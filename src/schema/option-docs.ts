@@ -1,7 +1,7 @@
 // One row per option of a schema (key, type, default, help), read back from the schema itself:
 // for `sonde list`, `--parser-help` and the README's reference.
 import type { z } from 'zod';
-import { defaultOf, defOf, typeName, unwrap } from './introspect.js';
+import { defaultOf, defOf, rangeText, typeName, unwrap } from './introspect.js';
 
 export interface OptionDoc {
   readonly key: string;
@@ -14,6 +14,13 @@ function showDefault(v: unknown): string {
   if (v === undefined) return '';
   if (typeof v === 'string') return v === '' ? '""' : v;
   return JSON.stringify(v);
+}
+
+/** The help text and, when the schema refuses values out of a range, that range. */
+function withRange(help: string, schema: z.ZodType): string {
+  const range = rangeText(schema);
+  if (range === undefined) return help;
+  return help === '' ? `Range: ${range}.` : `${help}${/[.!?]$/.test(help) ? '' : '.'} Range: ${range}.`;
 }
 
 /**
@@ -33,6 +40,6 @@ export function optionDocs(shape: Record<string, z.ZodType>, prefix = ''): Optio
         return [{ key: `${prefix}${key}`, type: typeName(schema), default: showDefault(defaultOf(schema)), help }, ...optionDocs(item.shape, `${prefix}${key}[].`)];
       }
     }
-    return [{ key: `${prefix}${key}`, type: typeName(schema), default: showDefault(defaultOf(schema)), help }];
+    return [{ key: `${prefix}${key}`, type: typeName(schema), default: showDefault(defaultOf(schema)), help: withRange(help, schema) }];
   });
 }
