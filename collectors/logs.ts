@@ -25,8 +25,8 @@ type FileEntry = z.output<typeof fileEntry>;
 
 const schema = z.object({
   files: z.array(fileEntry).default([]).describe('The logs to follow, each with its parser and metric name'),
-  max_line_bytes: bytes().prefault('1MiB').describe('Lines longer than this are counted and skipped, never buffered whole'),
-  rotate_wait: duration()
+  max_line_bytes: bytes({ min: '64B', max: '64MiB' }).prefault('1MiB').describe('Lines longer than this are counted and skipped, never buffered whole'),
+  rotate_wait: duration({ max: '1d' })
     .prefault('30s')
     .describe('After a rotation, the old file is still read until it has not grown for this long (a writer that reopens late)'),
 });
@@ -67,6 +67,8 @@ function openSource(entry: FileEntry, ctx: CollectorContext<Config, undefined>):
 
 /** Emits the parser's figures for the lines since the last report, and the entry's own health. */
 function report(src: Source, ctx: CollectorContext<Config, State>, lastReport: number): void {
+  // 0 when the saved offsets are dated in the future (the clock went back): each parser then keeps
+  // every figure, as for a `sonde logster` run in the same second as the last (docs/compat.md).
   const seconds = Math.max(0, (ctx.now - lastReport) / 1000);
   for (const m of src.parser.report(seconds)) ctx.emit(`${src.name}.${m.name}`, m.value, m.kind ?? 'gauge');
   const c = src.logs.counts;

@@ -311,6 +311,20 @@ export interface HandlerSplit<Config> {
   choose?(path: string): number;
 }
 
+/**
+ * What a handler's `send` throws when the batch holds samples it can never send, whatever the
+ * upstream's state: a value or a path its wire format cannot carry. Throw it before writing any
+ * of the batch. The core then sends the batch in halves to find the samples that fail, drops
+ * those (counted in `sonde.handler.<name>.dropped`, logged with this message) and sends the rest;
+ * it never retries them. Any other error means "try again later" and is retried with backoff.
+ */
+export class RejectedSamplesError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RejectedSamplesError';
+  }
+}
+
 export interface HandlerDefinition<S extends ConfigSchema = ConfigSchema, State = undefined> {
   readonly kind: 'handler';
   readonly name: string;
@@ -330,7 +344,8 @@ export interface HandlerDefinition<S extends ConfigSchema = ConfigSchema, State 
   expand?(config: z.output<S>): HandlerSplit<z.output<S>> | undefined;
   /**
    * Sends one batch. Resolves only when the upstream has accepted it; throws otherwise. Retry,
-   * backoff, ordering and batching are the core's job: do not retry here.
+   * backoff, ordering and batching are the core's job: do not retry here. A sample that can never
+   * be sent (it cannot be encoded): throw a RejectedSamplesError, and the core drops just that sample.
    */
   send(batch: readonly Sample[], ctx: HandlerContext<z.output<S>, State>): Promise<void>;
   close?(ctx: HandlerContext<z.output<S>, State>): void | Promise<void>;
@@ -357,7 +372,11 @@ export function defineHandler<S extends ConfigSchema, State = undefined>(
 /** The object an outside plugin's default-exported factory receives. */
 export interface PluginApi {
   readonly z: typeof z;
-  /** Schema helpers: `duration()` parses `10s` into ms, `bytes()` parses `64MiB` into bytes. */
+  /**
+   * Schema helpers: `duration()` parses `10s` into ms, `bytes()` parses `64MiB` into bytes. Both take
+   * `{ min, max }` (default: 0 to 7d, 0 to 1TiB) and refuse what is outside with the key's line;
+   * the range is added to the option's help text.
+   */
   readonly duration: typeof duration;
   readonly bytes: typeof bytes;
   readonly regex: typeof regex;
@@ -378,6 +397,8 @@ export interface PluginApi {
   readonly defineCollector: typeof defineCollector;
   readonly defineParser: typeof defineParser;
   readonly defineHandler: typeof defineHandler;
+  /** For a handler's `send`: `throw new api.RejectedSamplesError(why)` for samples it can never send. */
+  readonly RejectedSamplesError: typeof RejectedSamplesError;
   /** The version of sonde loading the plugin. */
   readonly version: string;
 }

@@ -6,6 +6,23 @@ import { RunningSonde } from './helpers/sonde.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
 
 const PLUGINS = path.join(import.meta.dirname, 'fixtures', 'plugins-e2e');
+/** Plugins with bugs: a stray timer and rejection, new names every run, a busy loop, a collect that never returns. */
+const MISBEHAVING = path.join(import.meta.dirname, 'fixtures', 'plugins-misbehaving');
+
+/** A config of test plugins printing to stdout, with self-metrics every 500 ms. */
+function misbehavingConfig(dir: string, collectors: string, extra = ''): string {
+  return `hostname: h\nstate_dir: ${dir}/state\nplugin_paths: [${MISBEHAVING}, ${PLUGINS}]\nshutdown_timeout: 2s\nself_metrics: { interval: 500ms }\n${extra}collectors:\n${collectors}handlers:\n  stdout: {}\n`;
+}
+
+/** The last value of a Graphite line's path on stdout. */
+function last(text: string, metric: string): number | undefined {
+  const v = text
+    .split('\n')
+    .filter((l) => l.startsWith(`${metric} `))
+    .at(-1)
+    ?.split(' ')[1];
+  return v === undefined ? undefined : Number(v);
+}
 
 function tickerConfig(dir: string, opts: { prefix?: string; handler: string }): string {
   return `path_prefix: ${opts.prefix ?? 'servers'}\nhostname: h\nstate_dir: ${dir}/state\nplugin_paths: [${PLUGINS}]\nshutdown_timeout: 5s\nself_metrics: { enabled: false }\ncollectors:\n  ticker: { interval: 200ms }\nhandlers:\n${opts.handler}`;
@@ -163,6 +180,91 @@ describe('sonde run', () => {
       expect(existsSync(pidfile)).toBe(false);
     } finally {
       a.kill('SIGKILL');
+    }
+  });
+
+  it('keeps collecting when a plugin\'s timer throws and its promise is left rejected: names the plugin, counts both', async () => {
+    const dir = tmpdir();
+    const cfg = writeFiles(dir, { 'sonde.yaml': misbehavingConfig(dir, '  stray: { interval: 200ms }\n') })['sonde.yaml']!;
+    const s = new RunningSonde(['run', '--config', cfg]);
+    try {
+      await s.until('both stray errors counted', () => last(s.stdout, 'servers.h.sonde.agent.uncaught_errors') === 2);
+      const seq = last(s.stdout, 'servers.h.stray.seq')!;
+      await s.until('collecting after them', () => last(s.stdout, 'servers.h.stray.seq')! >= seq + 3);
+      expect(last(s.stdout, 'servers.h.sonde.collector.stray.uncaught_errors')).toBe(2);
+      expect(s.stderr).toContain('plugin stray threw outside its collect(), from a timer, event handler or callback it left running: stray timer went off');
+      expect(s.stderr).toContain('plugin stray left a promise rejected with nothing waiting for it: stray promise rejected');
+      expect(s.stderr).toContain(`${path.join(MISBEHAVING, 'stray.mjs')}:`);
+      s.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+    } finally {
+      s.kill('SIGKILL');
+    }
+  });
+
+  it('refuses new names past a collector\'s cap, counts them, names the collector, and keeps its old names', async () => {
+    const dir = tmpdir();
+    // 21 names in the first run (seq and 20 new), 20 new in each after: past 30 in the second.
+    const cfg = writeFiles(dir, { 'sonde.yaml': misbehavingConfig(dir, '  names: { interval: 200ms, max_names: 30 }\n', 'max_names_per_collector: 1000\n') })['sonde.yaml']!;
+    const s = new RunningSonde(['run', '--config', cfg]);
+    try {
+      await s.until('refusals in the self-metrics', () => (last(s.stdout, 'servers.h.sonde.collector.names.names_refused') ?? 0) >= 100);
+      const seq = last(s.stdout, 'servers.h.names.seq')!;
+      await s.until('seq still sent', () => last(s.stdout, 'servers.h.names.seq')! >= seq + 2);
+      // Every name of the second run past the cap, and none of any later run, reached the handler.
+      const names = new Set(s.stdout.split('\n').filter((l) => l.startsWith('servers.h.names.')).map((l) => l.split(' ')[0]));
+      expect(names.size).toBe(30);
+      expect(s.stderr).toContain('collector names: refused 11 new metric name(s) or counter key(s) this run, e.g. \\"request.id_2_9\\": it holds 30, its cap');
+      expect(s.stderr.split('\n').filter((l) => l.includes('new metric name(s)'))).toHaveLength(1);
+      s.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+    } finally {
+      s.kill('SIGKILL');
+    }
+  });
+
+  it('says a busy loop blocked the event loop and names its collector, instead of blaming the clock', async () => {
+    const dir = tmpdir();
+    const cfg = writeFiles(dir, { 'sonde.yaml': misbehavingConfig(dir, '  hog: { interval: 500ms, busy: 1500ms, after: 2 }\n  ticker: { interval: 200ms }\n') })['sonde.yaml']!;
+    const s = new RunningSonde(['run', '--config', cfg]);
+    try {
+      await s.until('the skipped windows', () => s.stderr.includes('skipped'));
+      await s.until('the hog running again', () => last(s.stdout, 'servers.h.hog.runs')! >= 3);
+      const said = s.stderr.split('\n').filter((l) => l.includes('skipped'));
+      expect(said.length).toBeGreaterThanOrEqual(1);
+      for (const l of said) {
+        expect(l).toContain("sonde's event loop was blocked and its timers fired");
+        expect(l).toContain('Likely cause: collector hog');
+        expect(l).not.toContain('clock jumped');
+        expect(l).not.toContain('suspended');
+      }
+      expect(s.stderr).not.toContain('\\u0000');
+      s.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+    } finally {
+      s.kill('SIGKILL');
+    }
+  });
+
+  it('says a log error that repeats every interval once, not every interval', async () => {
+    const dir = tmpdir();
+    const log = path.join(dir, 'app.log');
+    // The logs collector's state dir is a file: saving its offsets fails on every run.
+    const files = writeFiles(dir, {
+      'state/collectors/logs': 'not a directory\n',
+      'app.log': 'one\n',
+      'sonde.yaml': `hostname: h\nstate_dir: ${dir}/state\nplugin_paths: []\nself_metrics: { enabled: false }\ncollectors:\n  logs: { interval: 100ms, files: [{ path: ${log}, parser: errorlog }] }\nhandlers:\n  stdout: {}\n`,
+    });
+    const s = new RunningSonde(['run', '--config', files['sonde.yaml']!]);
+    try {
+      await s.until('the first failed save', () => s.stderr.includes('cannot save the offset'));
+      // 15 more runs, each failing the same way.
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(s.stderr.split('\n').filter((l) => l.includes('cannot save the offset'))).toHaveLength(1);
+      s.kill('SIGTERM');
+      expect(await s.exited).toBe(0);
+    } finally {
+      s.kill('SIGKILL');
     }
   });
 });

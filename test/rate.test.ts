@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateTracker } from '../src/runtime/rate.js';
+import { keyBudget, RateTracker } from '../src/runtime/rate.js';
 
 describe('rates', () => {
   it('emits nothing on the first sample', () => {
@@ -45,5 +45,37 @@ describe('rates', () => {
     const c = new RateTracker();
     expect(c.restore(saved, 'boot-2')).toBe(false);
     expect(c.derive('k', 300, 11_000)).toBeUndefined();
+  });
+
+  it('holds at most a budget of new keys per owner, refuses and counts the rest, and gives places back when keys are pruned', () => {
+    const r = new RateTracker();
+    const mine = keyBudget(3);
+    for (let i = 0; i < 10; i++) r.derive(`k${i}`, 100, 0, mine);
+    expect(r.size).toBe(3);
+    expect(mine).toEqual({ max: 3, used: 3, refused: 7 });
+    // The keys it holds go on working; a refused one never gets a baseline.
+    expect(r.derive('k0', 200, 10_000, mine)).toBe(10);
+    expect(r.delta('k1', 150, 10_000, mine)).toEqual({ delta: 50, seconds: 10 });
+    expect(r.derive('k5', 200, 10_000, mine)).toBeUndefined();
+    expect(r.derive('k5', 300, 20_000, mine)).toBeUndefined();
+    expect(mine.refused).toBe(9);
+    // k2 was last read at 0: pruned, its place is free for a new key.
+    r.prune(5_000);
+    expect(mine.used).toBe(2);
+    r.derive('k9', 1, 20_000, mine);
+    expect(r.derive('k9', 11, 30_000, mine)).toBe(1);
+    expect(mine.used).toBe(3);
+  });
+
+  it('counts baselines restored from disk against the owner that uses them', () => {
+    const a = new RateTracker();
+    a.derive('k', 100, 1000);
+    const b = new RateTracker();
+    b.restore(JSON.parse(JSON.stringify(a.toJSON('boot-1'))), 'boot-1');
+    const mine = keyBudget(1);
+    expect(b.derive('k', 300, 11_000, mine)).toBe(20);
+    expect(mine.used).toBe(1);
+    expect(b.derive('other', 1, 11_000, mine)).toBeUndefined();
+    expect(mine.refused).toBe(1);
   });
 });

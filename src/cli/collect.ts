@@ -18,7 +18,7 @@ export interface CollectOptions {
   readonly section: CollectorSection | undefined;
   /** Parsers by name and alias (the logs collector). */
   readonly parsers?: ReadonlyMap<string, ParserDefinition>;
-  readonly global: Pick<GlobalConfig, 'path_prefix' | 'path_suffix' | 'hostname' | 'hostname_method' | 'proc_root' | 'sys_root'>;
+  readonly global: Pick<GlobalConfig, 'path_prefix' | 'path_suffix' | 'hostname' | 'hostname_method' | 'proc_root' | 'sys_root'> & Partial<Pick<GlobalConfig, 'max_names_per_collector'>>;
 }
 
 function isFile(target: string): boolean {
@@ -42,7 +42,8 @@ export async function findCollector(target: string, registry: Registry): Promise
 export async function collectOne(plugin: AnyCollector, opts: CollectOptions, log: Logger, write: (s: string) => void): Promise<number> {
   let section = opts.section;
   if (!section || section.plugin !== plugin) section = standaloneSection(plugin, {}, { interval: opts.intervalMs });
-  const pipeline = new Pipeline(log);
+  // A person watches a preview: every run says what is wrong with it, nothing is held back.
+  const pipeline = new Pipeline(log, { throttleMs: 0 });
   pipeline.parsers = opts.parsers ?? new Map();
   await pipeline.setNaming(opts.global);
   // A preview: offsets and other collector state stay in memory.
@@ -50,19 +51,21 @@ export async function collectOne(plugin: AnyCollector, opts: CollectOptions, log
   let status = 0;
   for (let i = 0; i < opts.count; i++) {
     if (i > 0) await new Promise((r) => setTimeout(r, opts.intervalMs));
-    const ctrl = new AbortController();
-    const timer = setTimeout(() => ctrl.abort(new Error('timed out')), section.timeout);
-    const res = await runner.run(Date.now(), ctrl.signal);
-    clearTimeout(timer);
-    if (ctrl.signal.aborted) {
-      log.error(`run ${i + 1}: timed out after ${section.timeout} ms`);
+    // Raced against the timeout: a collect() that never settles must not leave the command
+    // waiting on nothing (node would then exit 0, as if the run had worked).
+    const res = await runner.runWithin(Date.now(), section.timeout);
+    if (res === 'timeout') {
+      const left = opts.count - i - 1;
+      log.error(
+        `run ${i + 1}: collector ${section.key} did not finish within its timeout of ${section.timeout} ms (its collect() has not returned; it must honour ctx.signal); nothing of this run is printed${left > 0 ? `, and the ${left} run(s) left are not started beside it` : ''}`,
+      );
       status = 1;
+      break;
     }
     if (res.error) {
       log.error({ err: res.error }, `run ${i + 1}: ${res.error.message}`);
       status = 1;
     }
-    for (const n of res.invalid) log.warn(`run ${i + 1}: ${n} is NaN or infinite; skipped`);
     let out = '';
     for (const s of res.samples) {
       out += plaintextLine(pipeline.paths.render(s.name), s.value, s.precision, s.timestamp);
@@ -70,6 +73,14 @@ export async function collectOne(plugin: AnyCollector, opts: CollectOptions, log
     if (res.samples.length === 0 && i === 0) log.info(`run 1 emitted nothing${runner.rates.size > 0 ? ' (rates need a second run)' : ''}`);
     write(out);
   }
-  await runner.close().catch(() => undefined);
+  // Bounded: a plugin stuck in collect() may be stuck in close() too.
+  await within(runner.close().catch(() => undefined), section.timeout);
   return status;
+}
+
+/** Waits for `p`, at most `ms`; the referenced timer keeps node running meanwhile (a pending promise does not). */
+async function within(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise((r) => (timer = setTimeout(r, ms)))]);
+  clearTimeout(timer);
 }

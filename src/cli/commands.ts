@@ -6,7 +6,6 @@ import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js'
 import { LOG_LEVELS, type LogLevel } from '../logging/levels.js';
 import { VERSION } from '../model/version.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import type { Logger } from '../logging/logger.js';
 
 // Each command loads what it needs when it runs: `sonde --version` and `sonde once` from cron
 // should not pay for parsing the agent, zod's schemas or pino-pretty they do not use.
@@ -20,9 +19,11 @@ const lazy = {
   docs: () => import('../config/plugin-docs.js'),
   plugins: () => import('../plugins/builtin.js'),
   pidfile: () => import('../runtime/pidfile.js'),
+  stateDir: () => import('../runtime/state-dir.js'),
   schema: () => import('../config/global-schema.js'),
   duration: () => import('../model/duration.js'),
   info: () => import('./info.js'),
+  stray: () => import('../logging/stray-errors.js'),
 };
 
 class UsageError extends Error {}
@@ -72,9 +73,14 @@ async function cmdRun(config: string, level: LogLevel | undefined, pidfile: stri
       return EXIT_FAILURE;
     }
   }
-  installCrashHandlers(log);
-  const { Agent } = await lazy.agent();
+  const [{ Agent }, { installAgentErrorHandlers }] = await Promise.all([lazy.agent(), lazy.stray()]);
   const agent = new Agent(config, log);
+  // A plugin's stray exception or rejection is logged and counted, and the agent keeps collecting;
+  // an uncaught exception in sonde's own code ends it (status 1) for its supervisor to restart.
+  installAgentErrorHandlers(agent.strayErrors, log, () => {
+    removePid?.();
+    process.exit(EXIT_FAILURE);
+  });
   await agent.start(loaded);
   // Keeps the process alive even when nothing is scheduled (every collector disabled).
   const keepAlive = setInterval(() => undefined, 2 ** 30);
@@ -111,12 +117,13 @@ async function cmdRun(config: string, level: LogLevel | undefined, pidfile: stri
   });
 }
 
-function installCrashHandlers(log: Logger): void {
-  // A plugin's stray promise must not take the agent down: log it and keep collecting.
-  process.on('unhandledRejection', (reason) => {
-    const err = reason instanceof Error ? reason : new Error(String(reason));
-    log.error({ err }, `unhandled rejection (a plugin bug?): ${err.message}; the agent keeps running`);
-  });
+/**
+ * One-shot commands say a stray error in one sentence instead of node's raw stack: a plugin's
+ * lets the run finish and then fail (status 1); one in sonde itself exits 1 at once.
+ */
+async function oneShot(command: string, say: (line: string) => void, sources: ReadonlyMap<{ readonly name: string }, string>, run: () => Promise<number>): Promise<number> {
+  const { runOneShot, pluginFilesOf } = await lazy.stray();
+  return runOneShot(command, say, pluginFilesOf(sources), run);
 }
 
 async function cmdOnce(config: string, level: LogLevel | undefined, io: Io): Promise<number> {
@@ -124,7 +131,15 @@ async function cmdOnce(config: string, level: LogLevel | undefined, io: Io): Pro
   if (!loaded) return EXIT_CONFIG;
   const [{ createLogger }, { runOnce }] = await Promise.all([lazy.logger(), lazy.once()]);
   const log = await createLogger(level ?? loaded.config.log_level, 2);
-  return runOnce(loaded, log);
+  try {
+    return await oneShot('sonde once', (line) => log.error(line), loaded.registry.sources, () => runOnce(loaded, log));
+  } catch (err) {
+    // An unusable state_dir is the config's to fix (exit 78), told in a sentence.
+    const { StateDirError } = await lazy.stateDir();
+    if (!(err instanceof StateDirError)) throw err;
+    log.fatal(err.message);
+    return EXIT_CONFIG;
+  }
 }
 
 async function cmdCheck(config: string, io: Io): Promise<number> {
@@ -180,7 +195,9 @@ async function cmdCollect(target: string, config: string | undefined, count: num
   }
   const global = loaded?.config ?? globalSchema.parse({});
   const section = loaded?.config.collectors.find((c) => c.key === target || c.plugin === plugin);
-  return collectOne(plugin, { target, count, intervalMs, section, global, parsers: registry.parsers }, log, io.out);
+  return oneShot('sonde collect', (line) => log.error(line), registry.sources, () =>
+    collectOne(plugin, { target, count, intervalMs, section, global, parsers: registry.parsers }, log, io.out),
+  );
 }
 
 /**
@@ -211,7 +228,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   // `sonde logster` has Logster's own command line (-p, -s, -l mean what they mean there).
   if (argv[0] === 'logster') {
     const { logsterMain } = await import('../logster/run.js');
-    return logsterMain(argv.slice(1), io);
+    return oneShot('sonde logster', (line) => io.err(`${line}\n`), new Map(), () => logsterMain(argv.slice(1), io));
   }
   // yargs lays out the whole help text whenever it runs a command, for error output we print
   // ourselves; laying it out to the terminal's width is about 20 ms of every `sonde once` from cron,

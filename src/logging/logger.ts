@@ -3,6 +3,7 @@
 import pino, { type Logger } from 'pino';
 import type { PluginLogger } from '../plugin-api.js';
 import type { LogLevel } from './levels.js';
+import { LogThrottle } from './throttle.js';
 
 export type { Logger };
 
@@ -18,12 +19,35 @@ export async function createLogger(level: LogLevel, fd: 1 | 2): Promise<Logger> 
   return pino(opts, pino.destination({ dest: fd, sync: true }));
 }
 
-/** The plugin-facing view of a logger: message first, fields second. */
-export function pluginLogger(log: Logger): PluginLogger {
+/** Distinct messages a plugin logger remembers for throttling; a plugin's messages may hold counts. */
+const PLUGIN_MESSAGE_KEYS = 200;
+
+/** The throttle of one plugin's logger: `windowMs` as the agent's (5 minutes by default). */
+export function pluginThrottle(windowMs?: number): LogThrottle {
+  return new LogThrottle(windowMs, undefined, { maxKeys: PLUGIN_MESSAGE_KEYS });
+}
+
+/**
+ * The plugin-facing view of a logger: message first, fields second. A warning or error the plugin
+ * repeats word for word (a file it cannot read, every interval) is logged once per `throttle`
+ * window, as the agent's own repeating errors are, with how many were held back (`held_back`).
+ */
+export function pluginLogger(log: Logger, throttle: LogThrottle = pluginThrottle()): PluginLogger {
+  const held = (msg: string, fields: Record<string, unknown> | undefined): Record<string, unknown> | undefined => {
+    const t = throttle.check(msg);
+    if (!t.log) return undefined;
+    return t.suppressed > 0 ? { ...fields, held_back: t.suppressed } : (fields ?? {});
+  };
   return {
     debug: (msg, fields) => log.debug(fields ?? {}, msg),
     info: (msg, fields) => log.info(fields ?? {}, msg),
-    warn: (msg, fields) => log.warn(fields ?? {}, msg),
-    error: (msg, fields) => log.error(fields ?? {}, msg),
+    warn: (msg, fields) => {
+      const f = held(msg, fields);
+      if (f !== undefined) log.warn(f, msg);
+    },
+    error: (msg, fields) => {
+      const f = held(msg, fields);
+      if (f !== undefined) log.error(f, msg);
+    },
   };
 }

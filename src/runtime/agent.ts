@@ -6,20 +6,33 @@ import type { AgentConfig, CollectorSection } from '../config/types.js';
 import { YamlSyntaxError } from '../config/yaml-source.js';
 import type { HandlerSlot } from '../delivery/handler-slot.js';
 import type { Logger } from '../logging/logger.js';
+import { pluginFilesOf, StrayErrors } from '../logging/stray-errors.js';
 import type { Sample } from '../model/sample.js';
 import type { CollectorRunner } from './collector-runner.js';
 import { reportLoad } from './load-report.js';
 import { Pipeline } from './pipeline.js';
-import { Scheduler } from './scheduler.js';
+import { Scheduler, type LateDetail } from './scheduler.js';
 import { SelfMetrics } from './self-metrics.js';
 
+/** The self-metrics job's key: no collector section can be named so. */
 const SELF_JOB = '\u0000sonde';
+
+/** How a job is named to an operator: `collector cpu`, or `self-metrics` for sonde's own figures. */
+function jobName(key: string): string {
+  return key === SELF_JOB ? 'self-metrics' : `collector ${key}`;
+}
+
+/** The log fields naming a job. */
+function jobFields(key: string): Record<string, string> {
+  return key === SELF_JOB ? { job: 'self-metrics' } : { collector: key };
+}
 
 interface CollectorSlot {
   readonly runner: CollectorRunner;
   lastSamples: number;
-  invalidValues: number;
 }
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 1 : 0)} s`;
 
 export class Agent {
   private config!: AgentConfig;
@@ -29,6 +42,8 @@ export class Agent {
   private readonly selfMetrics = new SelfMetrics();
   private reloading: Promise<boolean> | undefined;
   private stopping = false;
+  /** Exceptions and rejections no caller caught, by plugin where it can be told (see commands.ts). */
+  readonly strayErrors = new StrayErrors();
 
   constructor(
     private readonly configPath: string,
@@ -39,19 +54,49 @@ export class Agent {
     this.scheduler = new Scheduler({
       timeout: (key, ms) => {
         const t = throttle.check(`timeout:${key}`);
-        if (t.log) log.warn({ collector: key, held_back: t.suppressed }, `collector ${key}: run abandoned after its timeout of ${ms} ms; its samples for this window are lost. Raise timeout or find what it waits on`);
+        if (t.log) log.warn({ ...jobFields(key), held_back: t.suppressed }, `${jobName(key)}: run abandoned after its timeout of ${ms} ms; its samples for this window are lost. Raise timeout or find what it waits on`);
       },
       error: (key, err) => {
         const t = throttle.check(`error:${key}`);
-        if (t.log) log.error({ collector: key, held_back: t.suppressed, err }, `collector ${key}: ${err.message}`);
+        if (t.log) log.error({ ...jobFields(key), held_back: t.suppressed, err }, `${jobName(key)}: ${err.message}`);
       },
-      skipped: (key, count, why) => {
-        const t = throttle.check(`skip:${key}:${why}`);
+      skipped: (key, count, why, detail) => {
+        if (why === 'stuck') {
+          const t = throttle.check(`skip:${key}:stuck`);
+          if (t.log) log.warn({ ...jobFields(key), held_back: t.suppressed }, `${jobName(key)}: previous run has still not returned after its timeout; skipping this window rather than starting a second run`);
+          return;
+        }
+        // One event delays every job: said once per cause (and culprit), not once per job.
+        const t = throttle.check(`skip:${why}:${detail?.culprit?.key ?? ''}`);
         if (!t.log) return;
-        if (why === 'stuck') log.warn({ collector: key, held_back: t.suppressed }, `collector ${key}: previous run has still not returned after its timeout; skipping this window rather than starting a second run`);
-        else log.warn({ collector: key, windows: count }, `collector ${key}: skipped ${count} window(s): the clock jumped or the host was suspended`);
+        const fields = { ...jobFields(key), windows: count, late_ms: Math.round(detail?.lateMs ?? 0), cause: why, held_back: t.suppressed };
+        const skipped = `${jobName(key)}: skipped ${count} window(s)`;
+        const late = seconds(detail?.lateMs ?? 0);
+        switch (why) {
+          case 'blocked':
+            log.warn({ ...fields, culprit: detail?.culprit?.key === undefined ? undefined : jobName(detail.culprit.key) }, `${skipped}: sonde's event loop was blocked and its timers fired ${late} late; this was not a clock jump or a suspend (the monotonic clock moved as much as the wall clock). ${this.blamed(detail)} Every collector was held up and the missed windows have no samples`);
+            break;
+          case 'clock':
+            log.warn(fields, `${skipped}: the system clock jumped ${late} forward (an NTP step or a manual change) while the monotonic clock did not; the windows it passed over are not replayed. If this recurs, check the host's time synchronisation`);
+            break;
+          case 'suspend':
+            log.warn(fields, `${skipped}: the host was suspended (or its VM paused) for about ${late}; nothing was collected meanwhile and the missed windows are not replayed. Nothing to do unless the host should not sleep`);
+            break;
+          default:
+            log.warn(fields, `${skipped}: the wall clock moved ${late} further than the monotonic clock: the clock jumped or the host was suspended (this host has no /proc/uptime to tell which). The missed windows are not replayed`);
+        }
       },
     });
+  }
+
+  /** Names the likely cause of a blocked event loop, for an operator. */
+  private blamed(detail: LateDetail | undefined): string {
+    const c = detail?.culprit;
+    if (c === undefined) return 'No collector run was going on then: sonde\'s own work (a large flush, a reload) or the host starving it of CPU blocked it.';
+    const plugin = this.collectors.get(c.key)?.runner.section.plugin.name;
+    const who = `${jobName(c.key)}${plugin !== undefined && plugin !== c.key ? ` (plugin ${plugin})` : ''}`;
+    const how = c.syncMs >= 1 ? `${Math.round(c.syncMs)} ms of its ${Math.round(c.runMs)} ms run went by before it first waited on anything` : `its run took ${Math.round(c.runMs)} ms`;
+    return `Likely cause: ${who}, whose run was going on then (${how}); a collector must await its I/O and split long work, not compute or read synchronously for that long.`;
   }
 
   get current(): AgentConfig {
@@ -61,6 +106,7 @@ export class Agent {
   async start(loaded: LoadedConfig): Promise<void> {
     this.config = loaded.config;
     this.pipeline.parsers = loaded.registry.parsers;
+    this.strayErrors.setPluginFiles(pluginFilesOf(loaded.registry.sources));
     reportLoad(loaded, this.log);
     try {
       this.pipeline.openStateDir(loaded.config.state_dir);
@@ -78,23 +124,18 @@ export class Agent {
   }
 
   private addCollector(section: CollectorSection): void {
-    const log = this.log.child({ collector: section.key });
     const throttle = this.pipeline.throttle;
     const runner = this.pipeline.runner(section, this.config, { forgetAfter: Math.max(10 * section.interval, 300_000) });
-    const slot: CollectorSlot = { runner, lastSamples: 0, invalidValues: 0 };
+    const slot: CollectorSlot = { runner, lastSamples: 0 };
     this.collectors.set(section.key, slot);
     this.scheduler.add({
       key: section.key,
       interval: section.interval,
       timeout: section.timeout,
       run: async (window, signal) => {
+        // The runner counts and reports what it refused (invalid emits, names past the cap).
         const r = await runner.run(window, signal);
         slot.lastSamples = r.samples.length;
-        if (r.invalid.length > 0) {
-          slot.invalidValues += r.invalid.length;
-          const t = throttle.check(`invalid:${section.key}`);
-          if (t.log) log.warn({ names: r.invalid.slice(0, 10) }, `collector ${section.key}: skipped ${r.invalid.length} NaN or infinite value(s), e.g. ${r.invalid[0]}`);
-        }
         this.pipeline.route(r.samples);
         if (r.error) throw r.error;
         throttle.clear(`error:${section.key}`);
@@ -115,10 +156,12 @@ export class Agent {
           key,
           stats: this.scheduler.stats(key) ?? { runs: 0, timeouts: 0, errors: 0, skipped: 0, lastDurationMs: 0 },
           lastSamples: s.lastSamples,
-          invalidValues: s.invalidValues,
+          invalidValues: s.runner.totals.invalidValues,
+          namesRefused: s.runner.totals.namesRefused,
+          uncaughtErrors: this.strayErrors.byCollector.get(key) ?? 0,
         }));
         const handlers = [...this.pipeline.handlers.entries()].map(([key, h]) => ({ key, depth: h.outbox.depth, spooled: h.outbox.spooled, stats: h.outbox.stats }));
-        this.pipeline.route(this.selfMetrics.collect(window, collectors, handlers));
+        this.pipeline.route(this.selfMetrics.collect(window, collectors, handlers, { uncaughtErrors: this.strayErrors.total }));
       },
     });
   }
@@ -145,6 +188,7 @@ export class Agent {
       throw err;
     }
     reportLoad(loaded, this.log);
+    this.strayErrors.setPluginFiles(pluginFilesOf(loaded.registry.sources));
     this.pipeline.resetRouting();
     const old = this.config;
     const cfg = loaded.config;

@@ -5,29 +5,11 @@ import path from 'node:path';
 import type { LoadedConfig } from '../config/load-config.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import type { Logger } from '../logging/logger.js';
-import type { CollectorRunner, RunResult } from './collector-runner.js';
 import { reportLoad } from './load-report.js';
 import { Pipeline } from './pipeline.js';
 import { bootId, RateTracker } from './rate.js';
 
 export const COUNTER_STATE_FILE = 'counters.json';
-
-/** Runs a promise with a deadline; the collector's signal is aborted when it passes. */
-async function runWithTimeout(runner: CollectorRunner, timestamp: number, timeoutMs: number): Promise<RunResult | 'timeout'> {
-  const ctrl = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => {
-      ctrl.abort(new Error(`timed out after ${timeoutMs} ms`));
-      resolve('timeout');
-    }, timeoutMs);
-  });
-  try {
-    return await Promise.race([runner.run(timestamp, ctrl.signal), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Returns the exit status: 0 when every collector ran and every sample was delivered, else 1. */
 export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number> {
@@ -55,7 +37,7 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
   const naming = pipeline.setNaming(cfg);
   const timestamp = Math.floor(Date.now() / 1000) * 1000;
   const runners = cfg.collectors.filter((c) => c.enabled).map((c) => pipeline.runner(c, cfg, { rates }));
-  const results = await Promise.all(runners.map((r) => runWithTimeout(r, timestamp, r.section.timeout)));
+  const results = await Promise.all(runners.map((r) => r.runWithin(timestamp, r.section.timeout)));
   await naming;
 
   // Send loops start at the drain below, after every collector has been routed.
@@ -72,7 +54,6 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
       failed = true;
       log.error({ collector: key, err: res.error }, `collector ${key}: ${res.error.message}`);
     }
-    if (res.invalid.length > 0) log.warn({ collector: key }, `collector ${key}: skipped ${res.invalid.length} NaN or infinite value(s), e.g. ${res.invalid[0]}`);
     pipeline.route(res.samples);
   });
 

@@ -7,12 +7,12 @@ import type { GlobalConfig } from '../config/global-schema.js';
 import { HandlerSlot } from '../delivery/handler-slot.js';
 import { openSpool } from '../delivery/open-spool.js';
 import type { Spool } from '../delivery/spool.js';
-import { pluginLogger, type Logger } from '../logging/logger.js';
+import { pluginLogger, pluginThrottle, type Logger } from '../logging/logger.js';
 import { LogThrottle } from '../logging/throttle.js';
 import { resolveHostname } from '../model/hostname.js';
 import { PathRenderer } from '../model/naming.js';
 import type { MetricName, Sample } from '../model/sample.js';
-import type { FileReader, ParserDefinition } from '../plugin-api.js';
+import type { FileReader, ParserDefinition, PluginLogger } from '../plugin-api.js';
 import { CollectorRunner } from './collector-runner.js';
 import { fileReader } from './file-reader.js';
 import { outboxEvents } from './outbox-log.js';
@@ -48,10 +48,18 @@ export interface RunnerOptions {
   readonly persistent?: boolean;
 }
 
+export interface PipelineOptions {
+  /**
+   * How long a repeated warning is held back (ms); 5 minutes by default. `sonde collect`, a
+   * preview watched by a person, uses 0: every run says what is wrong with it.
+   */
+  readonly throttleMs?: number;
+}
+
 export class Pipeline {
   readonly paths = new MetricPaths();
   readonly handlers = new Map<string, HandlerSlot>();
-  readonly throttle = new LogThrottle();
+  readonly throttle: LogThrottle;
   private readonly router = new Router(this.paths);
   /** One spool per handler name, kept across reloads so a replaced handler finds its backlog. */
   private readonly spools = new Map<string, Spool | undefined>();
@@ -61,7 +69,17 @@ export class Pipeline {
   stateDir = '';
   parsers: ReadonlyMap<string, ParserDefinition> = new Map();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    private readonly opts: PipelineOptions = {},
+  ) {
+    this.throttle = new LogThrottle(opts.throttleMs);
+  }
+
+  /** A plugin's own logger: its repeated warnings are held back as the agent's are. */
+  private pluginLog(fields: Record<string, string>): PluginLogger {
+    return pluginLogger(this.log.child(fields), pluginThrottle(this.opts.throttleMs));
+  }
 
   /** Uses the configured state directory, or the per-user fallback (logged). Throws when neither is writable. */
   openStateDir(configured: string): string {
@@ -92,11 +110,13 @@ export class Pipeline {
     return r;
   }
 
-  runner(section: CollectorSection, roots: Pick<AgentConfig, 'proc_root' | 'sys_root'>, opts: RunnerOptions = {}): CollectorRunner {
+  runner(section: CollectorSection, roots: Pick<AgentConfig, 'proc_root' | 'sys_root'> & Partial<Pick<AgentConfig, 'max_names_per_collector'>>, opts: RunnerOptions = {}): CollectorRunner {
     return new CollectorRunner(section, {
       proc: this.reader(roots.proc_root),
       sys: this.reader(roots.sys_root),
-      log: pluginLogger(this.log.child({ collector: section.key })),
+      log: this.pluginLog({ collector: section.key }),
+      maxNames: roots.max_names_per_collector,
+      throttle: this.throttle,
       rates: opts.rates,
       forgetAfter: opts.forgetAfter,
       stateDir: opts.persistent === false ? undefined : this.stateDir || undefined,
@@ -114,7 +134,7 @@ export class Pipeline {
 
   /** A slot for the section, not routed to (a removed handler finishing its backlog). */
   slot(section: HandlerSection): HandlerSlot {
-    return new HandlerSlot(section, this.paths, pluginLogger(this.log.child({ handler: section.key })), outboxEvents(section.key, this.log, this.throttle), this.spoolFor(section));
+    return new HandlerSlot(section, this.paths, this.pluginLog({ handler: section.key }), outboxEvents(section.key, this.log, this.throttle), this.spoolFor(section));
   }
 
   /** Adds a handler that the router sends to; `start` begins its send loop now (else at drain). */

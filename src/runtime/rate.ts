@@ -14,6 +14,22 @@ export const monotonicMs: MonotonicClock = () => Number(process.hrtime.bigint())
 interface Last {
   value: number;
   at: number;
+  /** The budget the key was counted against, given back when the key is pruned. */
+  budget: KeyBudget | undefined;
+}
+
+/**
+ * How many keys one owner (a collector) may hold in a shared tracker. A new key past `max` is
+ * refused: it gets no baseline and its call returns undefined, counted in `refused`.
+ */
+export interface KeyBudget {
+  readonly max: number;
+  used: number;
+  refused: number;
+}
+
+export function keyBudget(max: number): KeyBudget {
+  return { max, used: 0, refused: 0 };
 }
 
 export interface RateState {
@@ -36,10 +52,13 @@ export class RateTracker {
   /** Milliseconds between the last two readings seen by advance(). */
   private elapsedMs = 0;
 
-  /** The per-second rate of `counter` since the last call for `key`, or undefined. */
-  derive(key: string, counter: number, now: number = this.clock()): number | undefined {
+  /**
+   * The per-second rate of `counter` since the last call for `key`, or undefined. A new key is
+   * counted against `budget` (and refused when it is spent).
+   */
+  derive(key: string, counter: number, now: number = this.clock(), budget?: KeyBudget): number | undefined {
     // No result object: this runs for most samples of every collection.
-    const d = this.advance(key, counter, now);
+    const d = this.advance(key, counter, now, budget);
     return d === undefined ? undefined : d / (this.elapsedMs / 1000);
   }
 
@@ -47,18 +66,30 @@ export class RateTracker {
    * How much `counter` grew since the last call for `key`, and over how many seconds; undefined
    * on the first call, after a reset (the counter went down) and when no time has passed.
    */
-  delta(key: string, counter: number, now: number = this.clock()): { delta: number; seconds: number } | undefined {
-    const d = this.advance(key, counter, now);
+  delta(key: string, counter: number, now: number = this.clock(), budget?: KeyBudget): { delta: number; seconds: number } | undefined {
+    const d = this.advance(key, counter, now, budget);
     return d === undefined ? undefined : { delta: d, seconds: this.elapsedMs / 1000 };
   }
 
   /** Moves `key`'s baseline to `counter` and returns its growth (elapsed time in elapsedMs). */
-  private advance(key: string, counter: number, now: number): number | undefined {
+  private advance(key: string, counter: number, now: number, budget: KeyBudget | undefined): number | undefined {
     if (!Number.isFinite(counter)) return undefined;
     const prev = this.last.get(key);
     if (prev === undefined) {
-      this.last.set(key, { value: counter, at: now });
+      if (budget !== undefined) {
+        if (budget.used >= budget.max) {
+          budget.refused++;
+          return undefined;
+        }
+        budget.used++;
+      }
+      this.last.set(key, { value: counter, at: now, budget });
       return undefined;
+    }
+    if (prev.budget === undefined && budget !== undefined) {
+      // Restored from disk (sonde once): counted from its owner's first use on.
+      prev.budget = budget;
+      budget.used++;
     }
     const elapsed = now - prev.at;
     const delta = counter - prev.value;
@@ -70,7 +101,11 @@ export class RateTracker {
   }
 
   prune(before: number): void {
-    for (const [k, v] of this.last) if (v.at < before) this.last.delete(k);
+    for (const [k, v] of this.last) {
+      if (v.at >= before) continue;
+      this.last.delete(k);
+      if (v.budget !== undefined) v.budget.used--;
+    }
   }
 
   get size(): number {
@@ -88,7 +123,7 @@ export class RateTracker {
     const s = state as Partial<RateState> | null;
     if (!s || s.version !== 1 || s.boot !== boot || typeof s.counters !== 'object' || s.counters === null) return false;
     for (const [k, v] of Object.entries(s.counters)) {
-      if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'number') this.last.set(k, { value: v[0], at: v[1] });
+      if (Array.isArray(v) && typeof v[0] === 'number' && typeof v[1] === 'number') this.last.set(k, { value: v[0], at: v[1], budget: undefined });
     }
     return true;
   }

@@ -1,7 +1,9 @@
 // Runs jobs in windows aligned to their interval on the wall clock (10 s: :00, :10, ...), each at
 // a fixed offset inside the window to spread load. A run that overruns its timeout is abandoned
 // (its signal aborts) and counted; while it has still not returned, later windows are skipped
-// rather than started on top of it. Windows missed during a suspend or clock jump are skipped.
+// rather than started on top of it. Windows missed are skipped, with the reason told apart: a
+// blocked event loop (naming the run that was going on), a clock jump or a suspend.
+import { type Clocks, type LateCause, lateCause, systemClocks } from './late-timers.js';
 
 export interface Job {
   readonly key: string;
@@ -15,15 +17,23 @@ export interface JobStats {
   runs: number;
   timeouts: number;
   errors: number;
-  /** Windows not run: the previous run was still stuck, or the clock jumped past them. */
+  /** Windows not run: the previous run was still stuck, or the job's timer fired past them. */
   skipped: number;
   lastDurationMs: number;
+}
+
+/** About windows a late timer passed over. */
+export interface LateDetail {
+  /** How late the timer fired, by the wall clock (ms). */
+  readonly lateMs: number;
+  /** For `blocked`: the job whose run was going on meanwhile, the likely cause. */
+  readonly culprit: { readonly key: string; readonly runMs: number; readonly syncMs: number } | undefined;
 }
 
 export interface SchedulerEvents {
   timeout(key: string, timeoutMs: number): void;
   error(key: string, err: Error): void;
-  skipped(key: string, count: number, why: 'stuck' | 'clock'): void;
+  skipped(key: string, count: number, why: 'stuck' | LateCause, detail?: LateDetail): void;
 }
 
 /** Points in each window where jobs may start; jobs in one slot share a single wake-up. */
@@ -73,13 +83,27 @@ interface Entry {
   timedOut: boolean;
   lastWindow: number | undefined;
   expectedWindow: number | undefined;
+  /** When the timer was armed (wall and monotonic ms) and its delay. */
+  armedWall: number;
+  armedMono: number;
+  armedDelay: number;
+  /** The last run, on the monotonic clock: start, end (undefined while it runs), and the time its first synchronous part took. */
+  runStart: number | undefined;
+  runEnd: number | undefined;
+  runSyncMs: number;
   stopped: boolean;
 }
 
 export class Scheduler {
   private readonly entries = new Map<string, Entry>();
+  /** Suspended time (ms since boot) at the last look, and the last late timer's reading of it. */
+  private suspendedBase: number | undefined;
+  private lastLate: { mono: number; suspendedMs: number | undefined } | undefined;
 
-  constructor(private readonly events: SchedulerEvents) {}
+  constructor(
+    private readonly events: SchedulerEvents,
+    private readonly clocks: Clocks = systemClocks,
+  ) {}
 
   add(job: Job): void {
     if (this.entries.has(job.key)) throw new Error(`job ${job.key} is already scheduled`);
@@ -95,8 +119,15 @@ export class Scheduler {
       timedOut: false,
       lastWindow: undefined,
       expectedWindow: undefined,
+      armedWall: 0,
+      armedMono: 0,
+      armedDelay: 0,
+      runStart: undefined,
+      runEnd: undefined,
+      runSyncMs: 0,
       stopped: false,
     };
+    if (this.entries.size === 0 && this.suspendedBase === undefined) this.suspendedBase = this.clocks.suspended();
     this.entries.set(job.key, entry);
     this.arm(entry);
   }
@@ -134,12 +165,15 @@ export class Scheduler {
 
   private arm(e: Entry): void {
     if (e.stopped) return;
-    const now = Date.now();
+    const now = this.clocks.wall();
     const { interval } = e.job;
     let next = windowAt(now, interval, e.offset) + interval;
     if (e.lastWindow !== undefined && next <= e.lastWindow) next = e.lastWindow + interval;
     e.expectedWindow = next;
     const delay = Math.max(0, next + e.offset - now);
+    e.armedWall = now;
+    e.armedMono = this.clocks.mono();
+    e.armedDelay = delay;
     // Referenced on purpose: the scheduled windows are what keeps `sonde run` alive.
     e.timer = setTimeout(() => this.fire(e), delay);
   }
@@ -147,17 +181,19 @@ export class Scheduler {
   private fire(e: Entry): void {
     if (e.stopped) return;
     const { interval } = e.job;
-    const now = Date.now();
+    const now = this.clocks.wall();
     const window = windowAt(now, interval, e.offset);
-    if (e.lastWindow !== undefined && window === e.lastWindow) {
-      // The timer fired a little before the wall clock reached the window (clock slew): wait for it.
+    if ((e.lastWindow !== undefined && window === e.lastWindow) || (e.expectedWindow !== undefined && window < e.expectedWindow && e.expectedWindow - window <= interval)) {
+      // The timer fired a little before the wall clock reached its window (node counts a delay
+      // from the loop's cached time; NTP slews the clock): wait for it, even on a job's first run,
+      // or two runs get one window and the next gets none. (Further back is a clock step back.)
       this.arm(e);
       return;
     }
     if (e.expectedWindow !== undefined && window > e.expectedWindow) {
       const missed = Math.round((window - e.expectedWindow) / interval);
       e.stats.skipped += missed;
-      this.events.skipped(e.job.key, missed, 'clock');
+      this.late(e, now, missed);
     }
     if (e.running) {
       // An abandoned run has still not returned: never start a second one beside it.
@@ -177,7 +213,9 @@ export class Scheduler {
     e.spare = ctrl;
     e.abort = ctrl;
     e.timedOut = false;
-    const started = performance.now();
+    const started = this.clocks.mono();
+    e.runStart = started;
+    e.runEnd = undefined;
     e.timeoutTimer = setTimeout(() => {
       if (!e.running || !e.abort) return;
       e.timedOut = true;
@@ -188,7 +226,10 @@ export class Scheduler {
 
     const run = (async () => {
       try {
-        await e.job.run(window, ctrl.signal);
+        const p = e.job.run(window, ctrl.signal);
+        // The part before the run's first await: a collector computing without yielding shows here.
+        e.runSyncMs = this.clocks.mono() - started;
+        await p;
       } catch (err) {
         if (!e.timedOut) {
           e.stats.errors++;
@@ -197,12 +238,55 @@ export class Scheduler {
       } finally {
         clearTimeout(e.timeoutTimer);
         e.stats.runs++;
-        e.stats.lastDurationMs = performance.now() - started;
+        const ended = this.clocks.mono();
+        e.stats.lastDurationMs = ended - started;
+        e.runEnd = ended;
         e.running = undefined;
         e.abort = undefined;
       }
     })();
     e.running = run;
+  }
+
+  /** Says why `e`'s timer fired `missed` windows late: blocked (and by what), a clock jump, a suspend. */
+  private late(e: Entry, wallNow: number, missed: number): void {
+    const monoNow = this.clocks.mono();
+    const due = e.armedMono + e.armedDelay;
+    const wallLate = wallNow - (e.armedWall + e.armedDelay);
+    const monoLate = monoNow - due;
+    // One look at the boot clock per event: every job's timer that the same suspend delayed fires
+    // within moments of the others and shares it.
+    if (this.lastLate === undefined || monoNow - this.lastLate.mono > 1000) {
+      const s = this.clocks.suspended();
+      const during = s === undefined || this.suspendedBase === undefined ? undefined : s - this.suspendedBase;
+      this.suspendedBase = s;
+      this.lastLate = { mono: monoNow, suspendedMs: during };
+    }
+    const cause = lateCause(wallLate, monoLate, this.lastLate.suspendedMs);
+    const culprit = cause === 'blocked' ? this.blame(due, monoNow, monoLate) : undefined;
+    this.events.skipped(e.job.key, missed, cause, { lateMs: wallLate, culprit });
+  }
+
+  /**
+   * The run most likely to have blocked the event loop between `from` and `to` (monotonic ms): one
+   * that spent most of that time before its first await, else the one that overlapped it longest.
+   */
+  private blame(from: number, to: number, lateMs: number): LateDetail['culprit'] {
+    let best: Entry | undefined;
+    let bestScore = 0;
+    for (const c of this.entries.values()) {
+      if (c.runStart === undefined || c.runStart > to) continue;
+      const end = c.runEnd ?? to;
+      const overlap = Math.min(end, to) - Math.max(c.runStart, from);
+      if (overlap < lateMs / 2) continue;
+      const score = c.runSyncMs >= lateMs / 2 ? 1e15 + c.runSyncMs : overlap;
+      if (score > bestScore) {
+        best = c;
+        bestScore = score;
+      }
+    }
+    if (best === undefined || best.runStart === undefined) return undefined;
+    return { key: best.job.key, runMs: (best.runEnd ?? to) - best.runStart, syncMs: best.runSyncMs };
   }
 
   private disarm(e: Entry): void {

@@ -10,6 +10,15 @@ export interface CollectorFigures {
   /** Samples the last run emitted. */
   readonly lastSamples: number;
   readonly invalidValues: number;
+  /** New names (and derive/delta keys) refused past the collector's max_names. */
+  readonly namesRefused: number;
+  /** Stray exceptions and rejections put down to this collector. */
+  readonly uncaughtErrors: number;
+}
+
+export interface AgentFigures {
+  /** Stray exceptions and rejections, all plugins (and sonde's own rejections) together. */
+  readonly uncaughtErrors: number;
 }
 
 export interface HandlerFigures {
@@ -24,7 +33,7 @@ export class SelfMetrics {
   private readonly names = new NameTable('sonde');
 
   /** One sample set; counters are running totals since the agent started. */
-  collect(timestamp: number, collectors: readonly CollectorFigures[], handlers: readonly HandlerFigures[]): Sample[] {
+  collect(timestamp: number, collectors: readonly CollectorFigures[], handlers: readonly HandlerFigures[], agent: AgentFigures = { uncaughtErrors: 0 }): Sample[] {
     const out: Sample[] = [];
     const g = (segments: readonly string[], value: number, precision?: number): void => {
       out.push({ name: this.names.get(segments), value, kind: 'gauge', timestamp, precision });
@@ -41,6 +50,8 @@ export class SelfMetrics {
       c(['collector', k, 'timeouts'], col.stats.timeouts);
       c(['collector', k, 'skipped'], col.stats.skipped);
       c(['collector', k, 'invalid_values'], col.invalidValues);
+      c(['collector', k, 'names_refused'], col.namesRefused);
+      c(['collector', k, 'uncaught_errors'], col.uncaughtErrors);
     }
     for (const h of handlers) {
       const k = h.key;
@@ -50,6 +61,7 @@ export class SelfMetrics {
       c(['handler', k, 'send_errors'], h.stats.sendErrors);
       c(['handler', k, 'dropped'], h.stats.dropped);
     }
+    c(['agent', 'uncaught_errors'], agent.uncaughtErrors);
     const cpu = process.cpuUsage();
     c(['process', 'cpu_ms'], Math.round((cpu.user + cpu.system) / 1000));
     g(['process', 'rss_bytes'], process.memoryUsage.rss(), 0);
