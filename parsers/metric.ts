@@ -42,7 +42,10 @@ export default defineParser({
       },
       report(duration: number): ParsedMetric[] {
         const out: ParsedMetric[] = [];
-        if (duration > 0) for (const [name, sum] of counts) out.push({ name, value: sum / duration, float: true });
+        // Logster leaves the counts out when the duration is 0 (a run in the same second as the last),
+        // and they are lost: sonde divides by 1 s instead, as the other rate parsers do.
+        const d = duration > 0 ? duration : 1;
+        for (const [name, sum] of counts) out.push({ name, value: sum / d, float: true });
         for (const [name, { unit, values }] of times) {
           // Logster sums for the mean in arrival order, then sorts for the percentiles.
           out.push({ name: `${name}.mean`, value: mean(values)!, float: true, units: unit });

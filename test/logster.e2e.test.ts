@@ -1,6 +1,6 @@
 // `sonde logster` as cron runs it: the built bundle, real files, logtail2 and carbon-cache.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, copyFileSync, existsSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -328,6 +328,27 @@ describe('sonde logster', () => {
     expect([r.status, r.stdout.split(' ').slice(1).join(' ')]).toEqual([0, 'errors 3\n']);
     // Its state file is named after the parser's name, as for a dotted Python parser.
     expect(existsSync(path.join(pstate, `logtail-haproxy_errors${t.log.split('/').join('-')}.state`))).toBe(true);
+  });
+
+  it('-l naming a place logster.log cannot be written: one warning with the path and the reason, and the run goes on', () => {
+    const t = setup();
+    writeFileSync(t.log, '');
+    t.sent();
+    const notDir = path.join(t.dir, 'plain-file');
+    writeFileSync(notDir, '');
+    const blocked = path.join(t.dir, 'blocked');
+    mkdirSync(path.join(blocked, 'logster.log'), { recursive: true }); // a directory where the file should be
+    for (const [dir, reason] of [[notDir, `${notDir} is not a directory`], [blocked, 'EISDIR']] as const) {
+      appendFileSync(t.log, lines(0, 2));
+      t.age(60);
+      const r = sonde(['logster', '-s', t.state, '-l', dir, '-o', 'stdout', 'PostfixLogster', t.log]);
+      expect([r.status, / numSent (\d+)/.exec(r.stdout)?.[1]]).toEqual([0, '2']);
+      const warnings = r.stderr.split('\n').filter(Boolean);
+      expect(warnings, r.stderr).toHaveLength(1);
+      expect(warnings[0]).toContain(`cannot write the run log ${path.join(dir, 'logster.log')}: `);
+      expect(warnings[0]).toContain(reason);
+      expect(warnings[0]).toContain('or pass -l DIR');
+    }
   });
 
   it('bad command lines exit 2 naming the problem; cloudwatch says what to use instead', () => {

@@ -1,7 +1,9 @@
-// Logster's outputs: the same lines, names and values as Logster's own, byte for byte.
+// Logster's outputs: the same lines, names and values as Logster's own, byte for byte, except that
+// names and free text are sanitised so that nothing from a log can add a line or a field.
 // Each submit resolves only when its destination accepted everything, and throws otherwise.
 import { hostname } from 'node:os';
 import type { ParsedMetric } from '../plugin-api.js';
+import { GRAPHITE_CHARS, sanitizeDotted, STATSD_CHARS, type SegmentCharset } from '../model/naming.js';
 import { pyStr } from '../model/py-number.js';
 import type { LogsterArgs } from './args.js';
 
@@ -15,12 +17,29 @@ type Print = (line: string) => void;
 const SEND_TIMEOUT_MS = 30_000;
 const HOST_PORT = /^[\w.-]+:\d+$/;
 
-/** Logster's get_metric_name: prefix, name and suffix joined by the output's separator. */
-export function metricName(a: Pick<LogsterArgs, 'metricPrefix' | 'metricSuffix'>, name: string, sep: string): string {
-  let n = name;
+/**
+ * Logster's get_metric_name: prefix, name and suffix joined by the output's separator, each made
+ * safe by the agent's sanitiser with the output's characters (`cs`). Names come from log content
+ * (JSON keys, METRIC_COUNT names): a space or a newline there would forge a metric. The name is
+ * sanitised first, so that one left empty (`""`, `...`) becomes `_` rather than the prefix alone;
+ * then the whole, for the prefix, the suffix and the separator.
+ */
+export function metricName(a: Pick<LogsterArgs, 'metricPrefix' | 'metricSuffix'>, name: string, sep: string, cs: SegmentCharset = GRAPHITE_CHARS): string {
+  let n = sanitizeDotted(name, cs);
   if (a.metricPrefix) n = a.metricPrefix + sep + n;
   if (a.metricSuffix) n = n + sep + a.metricSuffix;
-  return n;
+  return sanitizeDotted(n, cs);
+}
+
+// Free text (units, the NSCA service host) goes into send_nsca's tab- and newline-separated input
+// (and on to Nagios's `;`-separated command, where `|` starts perfdata), into gmond's XML, and into
+// the shell-quoted --dry-run lines: there control characters and these marks become `_`.
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f"'`\\$;|<>&]/;
+const UNSAFE_TEXT_ALL = new RegExp(UNSAFE_TEXT.source, 'g');
+
+/** Units and other free text made safe for send_nsca's input, gmond's XML and a shell quote. */
+export function sanitizeText(text: string): string {
+  return UNSAFE_TEXT.test(text) ? text.replace(UNSAFE_TEXT_ALL, '_') : text;
 }
 
 const value = (m: ParsedMetric) => pyStr(m.value, m.float === true);
@@ -158,7 +177,7 @@ export function createOutput(name: string, a: LogsterArgs, print: Print): Logste
       return {
         name,
         async submit(ms) {
-          const lines = ms.map((m) => `${metricName(a, m.name, '.')}:${value(m)}|${m.kind === 'counter' ? 'c' : 'g'}`);
+          const lines = ms.map((m) => `${metricName(a, m.name, '.', STATSD_CHARS)}:${value(m)}|${m.kind === 'counter' ? 'c' : 'g'}`);
           if (a.dryRun) return print(lines.map((l) => `${a.statsdHost} ${l}\n`).join(''));
           await udpSend(host, port, lines);
         },
@@ -173,8 +192,10 @@ export function createOutput(name: string, a: LogsterArgs, print: Print): Logste
           for (const m of ms) {
             const n = metricName(a, m.name, '_');
             const v = value(m);
-            const type = m.type ?? 'float';
-            const units = m.units ?? '';
+            // gmetric has no type `int` (Logster passes it, gmetric refuses it, and Logster ignores
+            // the failure): an int goes as int32, or as double when it does not fit.
+            const type = m.type === 'int' ? (Number.isInteger(m.value) && Math.abs(m.value) < 2 ** 31 ? 'int32' : 'double') : (m.type ?? 'float');
+            const units = sanitizeText(m.units ?? '');
             if (a.dryRun) {
               print(`${gmetric} ${a.gmetricOptions} --name ${n} --value ${v} --type ${type} --units "${units}"\n`);
               continue;
@@ -187,12 +208,12 @@ export function createOutput(name: string, a: LogsterArgs, print: Print): Logste
     case 'nsca': {
       const sendNsca = '/usr/sbin/send_nsca';
       const { host, port } = splitHostPort(a.nscaHost!);
-      const svcHost = a.nscaServiceHostname ?? hostname();
+      const svcHost = sanitizeText(a.nscaServiceHostname ?? hostname());
       return {
         name,
         async submit(ms) {
           for (const m of ms) {
-            const line = [svcHost, metricName(a, m.name, '_'), value(m), m.units ?? ''].join('\t');
+            const line = [svcHost, metricName(a, m.name, '_'), value(m), sanitizeText(m.units ?? '')].join('\t');
             if (a.dryRun) {
               print(`echo '${line}' | ${sendNsca} -H ${host} -p ${port}\n`);
               continue;

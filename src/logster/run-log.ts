@@ -13,21 +13,31 @@ export interface Io {
 export class RunLog {
   private file: string | undefined;
   constructor(
-    dir: string,
+    private readonly dir: string,
     private readonly debugOn: boolean,
     private readonly io: Io,
   ) {
+    const file = path.join(dir, 'logster.log');
     try {
       mkdirSync(dir, { recursive: true });
-      this.file = path.join(dir, 'logster.log');
-      try {
-        if (statSync(this.file).size > 100 * 1024 * 1024) renameSync(this.file, `${this.file}.1`);
-      } catch {
-        /* no log yet */
-      }
     } catch (err) {
-      io.err(`sonde logster: cannot write logs under ${dir} (${(err as Error).message}); logging to stderr only. Pass -l DIR to choose another directory.\n`);
+      this.cannotWrite(file, (err as NodeJS.ErrnoException).code === 'EEXIST' ? `${dir} is not a directory` : (err as Error).message);
+      return;
     }
+    this.file = file;
+    try {
+      if (statSync(file).size > 100 * 1024 * 1024) renameSync(file, `${file}.1`);
+    } catch {
+      /* no log yet; a rename that fails shows as a failed write */
+    }
+  }
+
+  /** Said once, on stderr (cron mails it): the run goes on, with its exit status unchanged. */
+  private cannotWrite(file: string, reason: string): void {
+    this.file = undefined;
+    this.io.err(
+      `sonde logster: cannot write the run log ${file}: ${reason}. This run's messages are not kept there (its warnings and errors still come here, on stderr); the run goes on. Make ${this.dir} a directory this user can write, or pass -l DIR.\n`,
+    );
   }
   private write(level: string, msg: string): void {
     if (!this.file) return;
@@ -36,8 +46,8 @@ export class RunLog {
     const ts = `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())},${p(d.getMilliseconds(), 3)}`;
     try {
       appendFileSync(this.file, `${ts} ${level.padEnd(8)} ${msg}\n`);
-    } catch {
-      this.file = undefined;
+    } catch (err) {
+      this.cannotWrite(this.file, (err as Error).message);
     }
   }
   debug(msg: string): void {

@@ -4,6 +4,7 @@ import { mkdirSync, statSync, utimesSync } from 'node:fs';
 import { findByInode } from '../logread/rotated.js';
 import { LineFeeder } from '../logread/line-feeder.js';
 import { LogFollower } from '../logread/follower.js';
+import { LogFileError } from '../logread/open-log.js';
 import { LockHeld, takeLock } from '../logread/lock.js';
 import { readState, StateFileError, writeState, type LogState } from '../logread/offset-file.js';
 import { LOGSTER_USAGE, LogsterUsageError, parseLogsterArgs, type LogsterArgs } from './args.js';
@@ -138,7 +139,15 @@ async function runLocked(a: LogsterArgs, parser: ParserInstance, stateFile: stri
   }
   const follower = new LogFollower(a.logFile, saved, { maxLineBytes: a.maxLineBytes, rotateWaitMs: 30_000, keepOpen: false });
   const feeder = new LineFeeder(parser);
-  const res = await follower.poll(feeder, a.fromStart);
+  let res;
+  try {
+    res = await follower.poll(feeder, a.fromStart);
+  } catch (err) {
+    // Not a regular file, or not readable: a sentence (Logster's exit 1 for a log it cannot read), no stack.
+    if (!(err instanceof LogFileError)) throw err;
+    log.error(`${err.message}. The saved position is kept; check the log path in the crontab line.`);
+    return 1;
+  }
   for (const n of res.notes) log.info(n);
   for (const w of res.warnings) log.warn(w);
   const c = feeder.counts;
@@ -150,7 +159,9 @@ async function runLocked(a: LogsterArgs, parser: ParserInstance, stateFile: stri
     if (!a.dryRun) saveState(stateFile, next, startSec);
     return 0;
   }
-  const duration = res.firstRun ? 0 : startSec - mtimeSec;
+  // A state file dated after this run's start (the clock went back) counts as a duration of 0, the
+  // case every parser handles (docs/compat.md, "Logster: parsers"), as the logs collector does.
+  const duration = res.firstRun ? 0 : Math.max(0, startSec - mtimeSec);
   log.debug(`Setting duration to ${duration} seconds.`);
   const metrics: ParsedMetric[] = parser.report(duration);
   let failed = 0;
