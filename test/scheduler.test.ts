@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { Clocks } from '../src/runtime/late-timers.js';
 import { offsetFor, Scheduler, type SchedulerEvents } from '../src/runtime/scheduler.js';
 
 const T0 = Date.UTC(2026, 10, 22, 12, 0, 3); // 3 s into a 10 s window
@@ -29,7 +30,33 @@ function events(): SchedulerEvents & { log: string[] } {
     log,
     timeout: (key) => log.push(`timeout ${key}`),
     error: (key, err) => log.push(`error ${key} ${err.message}`),
-    skipped: (key, n, why) => log.push(`skipped ${key} ${n} ${why}`),
+    skipped: (key, n, why, detail) => log.push(`skipped ${key} ${n} ${why}${detail?.culprit ? ` by ${detail.culprit.key}` : ''}`),
+  };
+}
+
+/**
+ * Clocks a test moves by hand: the wall clock is the faked Date; the monotonic clock follows it
+ * except for what `step` takes out (a clock step or a suspend); `sleep` also adds to the boot clock.
+ */
+function handClocks() {
+  let off = 0;
+  let slept = 0;
+  const clocks: Clocks = { wall: () => Date.now(), mono: () => Date.now() - T0 - off, suspended: () => slept };
+  return {
+    clocks,
+    /** The wall clock steps forward; monotonic time does not. */
+    step: (ms: number) => {
+      off += ms;
+      vi.setSystemTime(Date.now() + ms);
+    },
+    /** The host sleeps: wall time passes, monotonic time does not, the boot clock sees it. */
+    sleep: (ms: number) => {
+      off += ms;
+      slept += ms;
+      vi.setSystemTime(Date.now() + ms);
+    },
+    /** The process computes for `ms` without yielding: both clocks move, no timer can fire. */
+    busy: (ms: number) => vi.setSystemTime(Date.now() + ms),
   };
 }
 
@@ -58,6 +85,25 @@ describe('scheduler', () => {
     }
     expect(runs.map((r) => r.window - runs[0]!.window)).toEqual(runs.map((_, i) => i * 10_000));
     expect(runs[0]!.window).toBeGreaterThan(T0 - 10_000);
+  });
+
+  it('never gives a new job\'s first run the window before the one it was armed for (a timer a little ahead of the wall clock)', async () => {
+    // node counts a timer's delay from the event loop's cached time, which can be a few ms older
+    // than the moment the delay was computed: the timer then fires that much early. Here the
+    // delay is computed 3 ms after the loop's time (the first reading is 3 ms ahead), so the timer
+    // armed for 12:00:04.000 fires at 12:00:03.997, still in the previous window. A collector
+    // restarted by a reload is such a new job; its first run must be 12:00:04's, not 12:00:03's
+    // again (two points for one window, none for the next).
+    let readings = 0;
+    const clocks: Clocks = { wall: () => Date.now() + (readings++ === 0 ? 3 : 0), mono: () => Date.now() - T0, suspended: () => 0 };
+    const s = new Scheduler(events(), clocks);
+    const windows: number[] = [];
+    vi.setSystemTime(T0 + 500); // 12:00:03.500: the next 1 s window is 12:00:04
+    s.add({ key: 'busy', interval: 1000, timeout: 1000, run: async (window) => void windows.push(window) });
+    await vi.advanceTimersByTimeAsync(2600);
+    await s.stop(0);
+    const at = (sec: number) => Date.UTC(2026, 10, 22, 12, 0, sec);
+    expect(windows).toEqual([at(4), at(5), at(6)]);
   });
 
   it('spreads collectors over fixed slots in the first half of the window', () => {
@@ -179,6 +225,68 @@ describe('scheduler', () => {
     vi.setSystemTime(Date.now() - 4000);
     await vi.advanceTimersByTimeAsync(30_000);
     expect(new Set(windows).size).toBe(windows.length);
+    await s.stop(0);
+  });
+
+  it('says the event loop was blocked, naming the run that blocked it, when monotonic time moved as far as the wall clock', async () => {
+    const ev = events();
+    const hand = handClocks();
+    const s = new Scheduler(ev, hand.clocks);
+    let hogRuns = 0;
+    // 1 s intervals: every job starts at its window's start. The hog computes 25 s on its 3rd run.
+    s.add({ key: 'hog', interval: 1000, timeout: 1000, run: async () => void (++hogRuns === 3 && hand.busy(25_000)) });
+    s.add({ key: 'j', interval: 1000, timeout: 1000, run: async () => undefined });
+    await vi.advanceTimersByTimeAsync(6000);
+    expect(hogRuns).toBeGreaterThanOrEqual(4);
+    expect(ev.log.filter((l) => l.startsWith('skipped'))).toEqual(['skipped j 25 blocked by hog']);
+    expect(s.stats('j')!.skipped).toBe(25);
+    await s.stop(0);
+  });
+
+  it('blames a run blocked after its first await as well (the first run after an async init)', async () => {
+    const ev = events();
+    const hand = handClocks();
+    const s = new Scheduler(ev, hand.clocks);
+    let runs = 0;
+    s.add({
+      key: 'slowinit',
+      interval: 1000,
+      timeout: 1000,
+      run: async () => {
+        await Promise.resolve();
+        if (++runs === 1) hand.busy(5000);
+      },
+    });
+    s.add({ key: 'j', interval: 1000, timeout: 1000, run: async () => undefined });
+    await vi.advanceTimersByTimeAsync(1500);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(ev.log.filter((l) => l.startsWith('skipped')).sort()).toEqual(['skipped j 5 blocked by slowinit', 'skipped slowinit 5 blocked by slowinit']);
+    await s.stop(0);
+  });
+
+  it('tells a clock step from a suspend by the boot clock', async () => {
+    const ev = events();
+    const hand = handClocks();
+    const s = new Scheduler(ev, hand.clocks);
+    s.add({ key: 'j', interval: 10_000, timeout: 5000, run: async () => undefined });
+    await vi.advanceTimersByTimeAsync(12_000);
+    hand.step(3_600_000);
+    await vi.advanceTimersByTimeAsync(10_000);
+    hand.sleep(600_000);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(ev.log).toEqual(['skipped j 360 clock', 'skipped j 60 suspend']);
+    await s.stop(0);
+  });
+
+  it('says it cannot tell a clock step from a suspend without a boot clock', async () => {
+    const ev = events();
+    const hand = handClocks();
+    const s = new Scheduler(ev, { ...hand.clocks, suspended: () => undefined });
+    s.add({ key: 'j', interval: 10_000, timeout: 5000, run: async () => undefined });
+    await vi.advanceTimersByTimeAsync(12_000);
+    hand.sleep(600_000);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(ev.log).toEqual(['skipped j 60 clock-or-suspend']);
     await s.stop(0);
   });
 });
