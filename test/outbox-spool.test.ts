@@ -17,7 +17,8 @@ import { outboxEvents } from '../src/runtime/outbox-log.js';
 import { capturedLog } from './helpers/captured-log.js';
 import { tmpdir } from './helpers/tmp.js';
 import { tmpfs } from './helpers/tmpfs.js';
-import { range, values } from './helpers/samples.js';
+import { range, sample, values } from './helpers/samples.js';
+import { RejectedSamplesError } from '../src/plugin-api.js';
 
 const settings: OutboxSettings = { batchSize: 7, flushInterval: 5, queueSize: 10, sendTimeout: 1000, retryMin: 5, retryMax: 20, spool: true, spoolMaxBytes: 1024 ** 3, spoolMaxAge: 86_400_000, resendWindow: 0 };
 const bigSpool = { maxBytes: 1024 ** 3, maxAge: 86_400_000 };
@@ -40,6 +41,34 @@ function events(): OutboxEvents & { spooledCount: number; drops: number } {
 }
 
 describe('outbox with a disk spool', () => {
+
+  it('a handler replaced while it sends a spooled segment: its successor resumes after the settled samples, nothing sent or dropped twice', async () => {
+    const dir = tmpdir();
+    const spool = new Spool(dir, bigSpool);
+    const poison = { ...sample(1), value: Number.NaN };
+    spool.append([sample(0), poison, sample(2), sample(3)]);
+    const sent: number[] = [];
+    let hang = true;
+    // Refuses NaN for good (RejectedSamplesError); hangs on the batch after it until replaced.
+    const send = async (batch: readonly { value: number }[]) => {
+      if (batch.some((s) => Number.isNaN(s.value))) throw new RejectedSamplesError('NaN');
+      if (hang && batch.some((s) => s.value === 2)) return new Promise<void>(() => undefined);
+      sent.push(...batch.map((s) => s.value));
+    };
+    const first = new Outbox('h', { ...settings, batchSize: 4 }, send, events(), spool);
+    first.start();
+    for (let i = 0; i < 100 && sent.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent).toEqual([0]);
+    expect(first.stats.dropped).toBe(1);
+    expect(await first.detach()).toEqual([]);
+    hang = false;
+    const second = new Outbox('h', { ...settings, batchSize: 4 }, send, events(), spool);
+    await second.drain(performance.now() + 2000);
+    expect(sent).toEqual([0, 2, 3]);
+    expect(first.stats.dropped + second.stats.dropped).toBe(1);
+    expect(spool.pending).toBe(0);
+  });
   it('spills to disk instead of dropping while the upstream is down, then sends everything in order', async () => {
     let up = false;
     const got: number[] = [];

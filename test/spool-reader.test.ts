@@ -36,14 +36,32 @@ describe('spool reader', () => {
     expect(values(r.next(2))).toEqual([0, 1]);
   });
 
-  it('after a rewind, reads the segment from its start: nothing on disk was lost', () => {
+  it('after a rewind, reads the segment again from where it was settled: nothing on disk lost, nothing settled sent twice', () => {
     const spool = new Spool(tmpdir(), caps);
     spool.append(range(0, 4));
     const r = new SpoolReader(spool, {});
     r.next(2);
     r.sent(2);
     r.rewind();
-    expect(values(r.next(10))).toEqual([0, 1, 2, 3]);
+    expect(values(r.next(10))).toEqual([2, 3]);
+    // A new reader of the same spool (a replaced handler) resumes there too.
+    expect(values(new SpoolReader(spool, {}).next(10))).toEqual([2, 3]);
+  });
+
+  it('counts as lost only the unsettled samples of a segment removed while it was being sent', () => {
+    const dir = tmpdir();
+    const spool = new Spool(dir, caps);
+    spool.append(range(0, 10));
+    const lost: number[] = [];
+    const stats = { dropped: 0 };
+    const r = new SpoolReader(spool, { damaged: (_f, n) => void lost.push(n) }, stats);
+    r.next(4);
+    r.sent(4); // 0..3 delivered
+    r.rewind(); // the handler is replaced...
+    for (const f of readdirSync(dir)) rmSync(path.join(dir, f)); // ...and the file removed under it
+    expect(new SpoolReader(spool, { damaged: (_f, n) => void lost.push(n) }, stats).next(4)).toBeUndefined();
+    expect(lost).toEqual([6]);
+    expect(stats.dropped).toBe(6);
   });
 
   it('reports a torn last record once, with its size, and sends the whole records before it', () => {

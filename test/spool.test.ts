@@ -1,13 +1,13 @@
 // The disk spool: order, restarts, torn records, caps, a kill -9 in the middle of writing, a full
 // disk (a real tmpfs of a few KiB) and files changed under it.
-import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, unlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { NameTable, PathRenderer } from '../src/model/naming.js';
 import type { Sample } from '../src/model/sample.js';
-import { Spool, SpoolWriteError } from '../src/delivery/spool.js';
+import { Spool, SpoolReadError, SpoolWriteError } from '../src/delivery/spool.js';
 import { tmpdir } from './helpers/tmp.js';
 import { tmpfs } from './helpers/tmpfs.js';
 
@@ -108,6 +108,50 @@ describe('spool', () => {
     const drops = t.enforceCaps();
     expect(drops).toEqual([{ samples: 10, segments: 1, reason: 'age' }]);
     expect(drainAll(t).map(wire)).toEqual(range(10, 20).map(wire));
+  });
+
+  it('a segment that cannot be read for now (out of file descriptors) stays on disk, whole, and is read later', () => {
+    const dir = tmpdir();
+    const s = new Spool(dir, opts);
+    s.append(range(0, 20));
+    s.close();
+    const reader = new Spool(dir, opts);
+    // This process's real open-file limit, lowered and exhausted for a moment (prlimit, util-linux).
+    const limits = execFileSync('prlimit', ['--pid', String(process.pid), '--nofile', '--raw', '--noheadings', '--output', 'SOFT,HARD'], { encoding: 'utf8' }).trim().split(/\s+/);
+    const fds: number[] = [];
+    let error: unknown;
+    execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${fds.length + 64}:${limits[1]}`]);
+    try {
+      for (;;) fds.push(openSync('/dev/null', 'r'));
+    } catch {
+      try {
+        reader.oldest();
+      } catch (err) {
+        error = err;
+      }
+    } finally {
+      for (const fd of fds) closeSync(fd);
+      execFileSync('prlimit', ['--pid', String(process.pid), `--nofile=${limits[0]}:${limits[1]}`]);
+    }
+    expect(error).toBeInstanceOf(SpoolReadError);
+    expect((error as SpoolReadError).code).toBe('EMFILE');
+    expect(readdirSync(dir)).toHaveLength(1);
+    expect(reader.pending).toBe(20);
+    expect(reader.oldest()!.samples.map(wire)).toEqual(range(0, 20).map(wire));
+  });
+
+  it('a reader that starts over resumes after what was settled, so nothing settled is sent or counted twice', () => {
+    const dir = tmpdir();
+    const s = new Spool(dir, opts);
+    s.append(range(0, 10));
+    const seg = s.oldest()!;
+    s.progress(seg, 4);
+    const again = s.oldest()!;
+    expect(again.resumeAt).toBe(4);
+    expect(again.samples.slice(again.resumeAt).map(wire)).toEqual(range(4, 10).map(wire));
+    s.done(again);
+    s.append(range(10, 12));
+    expect(s.oldest()!.resumeAt).toBe(0);
   });
 
   it('a write a full disk cuts short leaves no torn record: the segment is cut back to its last whole one', () => {

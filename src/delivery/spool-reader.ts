@@ -11,8 +11,13 @@ export interface Backlog {
   readonly pending: number;
   /** Throws (a SpoolWriteError) when the samples cannot be written; then none of them are stored. */
   append(samples: readonly Sample[]): void;
-  /** Never throws: a segment that cannot be read comes back with `lost` and `damage`. */
+  /**
+   * A segment that is gone or damaged comes back with `lost` and `damage`; a read that may work
+   * later (EMFILE, EIO, EACCES) throws, and the segment stays on disk to be read again.
+   */
   oldest(): SpoolSegment | undefined;
+  /** Remembers how far into `segment` everything is settled, for the next reader of it. */
+  progress?(segment: SpoolSegment, settled: number): void;
   done(segment: SpoolSegment): void;
   enforceCaps(): DropReport[];
   /** Out of space: drops the oldest segments (not the one being read) to free about `bytes`. */
@@ -47,8 +52,8 @@ export class SpoolReader {
       if (this.segment === undefined) {
         if (this.backlog.pending === 0) return undefined;
         this.segment = this.backlog.oldest();
-        this.pos = 0;
         if (this.segment === undefined) return undefined;
+        this.pos = this.segment.resumeAt ?? 0;
         if (this.segment.damage !== undefined) {
           this.stats.dropped += this.segment.lost;
           this.events.damaged?.(this.segment.file, this.segment.lost, this.segment.damage);
@@ -64,9 +69,10 @@ export class SpoolReader {
   /** The batch `next` returned (or its first `count` samples) was accepted or dropped for good. */
   sent(count: number): void {
     this.pos += count;
+    if (this.segment !== undefined) this.backlog.progress?.(this.segment, this.pos);
   }
 
-  /** Forgets the segment being read; it is still whole on disk and read from its start next time. */
+  /** Forgets the segment being read; it is still on disk, and the next read resumes where it was settled. */
   rewind(): void {
     this.segment = undefined;
   }

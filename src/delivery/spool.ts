@@ -40,6 +40,8 @@ export interface SpoolSegment {
   readonly lost: number;
   /** Why they could not be read (the read error, or where the records stop being whole). */
   readonly damage: string | undefined;
+  /** Samples at its start already settled by an earlier reader (see Spool.progress). */
+  readonly resumeAt?: number;
 }
 
 export interface DropReport {
@@ -49,6 +51,18 @@ export interface DropReport {
 }
 
 /** An append that did not reach the disk whole; none of its bytes stay in the spool. */
+/** A spool segment that could not be read now but may be later (EMFILE, EIO, EACCES): it stays on disk. */
+export class SpoolReadError extends Error {
+  constructor(
+    readonly file: string,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SpoolReadError';
+  }
+}
+
 export class SpoolWriteError extends Error {
   constructor(
     readonly dir: string,
@@ -77,6 +91,8 @@ function codeOf(err: unknown): string {
 }
 
 export class Spool {
+  /** Per segment, the samples at its start that are settled (see `progress`); in memory only. */
+  private readonly settled = new Map<number, number>();
   private segments: { seq: number; bytes: number; samples: number }[] = [];
   private fd: number | undefined;
   private nextSeq = 1;
@@ -231,7 +247,14 @@ export class Spool {
     try {
       buf = readFileSync(file);
     } catch (err) {
-      const lost = seg.samples;
+      const code = (err as NodeJS.ErrnoException).code;
+      // Only a file that is gone (or is no file) is damage; EMFILE, EIO, EACCES may pass, and the
+      // segment is still whole on disk: the caller retries it later.
+      if (code !== 'ENOENT' && code !== 'EISDIR' && code !== 'ENOTDIR') {
+        throw new SpoolReadError(file, code ?? 'EIO', `cannot read spool file ${file} (${(err as Error).message}); it stays on disk and is read again`);
+      }
+      // What an earlier reader settled (sent, or dropped and counted) is not lost again.
+      const lost = Math.max(0, seg.samples - (this.settled.get(seg.seq) ?? 0));
       seg.samples = 0; // counted once, even if it is read again
       return { file, samples: [], tornBytes: 0, lost, damage: (err as Error).message };
     }
@@ -239,7 +262,16 @@ export class Spool {
     const lost = Math.max(0, seg.samples - samples.length);
     seg.samples = samples.length;
     const damage = lost > 0 ? `only ${buf.length - tornBytes} of its ${buf.length} bytes are whole records` : undefined;
-    return { file, samples, tornBytes, lost, damage };
+    return { file, samples, tornBytes, lost, damage, resumeAt: Math.min(this.settled.get(seg.seq) ?? 0, samples.length) };
+  }
+
+  /**
+   * How far into the oldest segment everything is settled (sent, or dropped for good): a reader
+   * that starts over (a replaced handler, a drain) resumes there instead of sending it again.
+   */
+  progress(segment: SpoolSegment, settled: number): void {
+    const seg = this.segments[0];
+    if (seg && path.join(this.dir, segName(seg.seq)) === segment.file) this.settled.set(seg.seq, settled);
   }
 
   /** Removes the oldest segment once everything in it was sent. */
@@ -248,6 +280,7 @@ export class Spool {
     if (!seg || path.join(this.dir, segName(seg.seq)) !== segment.file) return;
     this.segments.shift();
     this.reading = undefined;
+    this.settled.delete(seg.seq);
     this.unlink(seg.seq);
   }
 

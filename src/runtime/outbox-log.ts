@@ -64,6 +64,11 @@ export function outboxEvents(key: string, log: Logger, throttle: LogThrottle): O
       );
     },
     internalError(where, err) {
+      if (err.name === 'SpoolReadError') {
+        const t = throttle.check(`spool-read:${key}`);
+        if (t.log) log.warn({ handler: key, held_back: t.suppressed }, `handler ${key}: ${err.message} (tried again with backoff; nothing is lost while it fails). Check the spool directory's permissions and the open-file limit`);
+        return;
+      }
       const t = throttle.check(`internal:${key}`);
       if (t.log) log.error({ handler: key, held_back: t.suppressed }, `handler ${key}: unexpected error while ${where}: ${err.message}; delivery goes on. Please report this as a bug, with this line`);
     },
