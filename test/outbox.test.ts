@@ -193,6 +193,9 @@ describe('outbox', () => {
     // At least once: every sample is stored; a repeat comes only as a resend, in order after it.
     expect(new Set(u.stored)).toEqual(new Set(values(range(0, 40))));
     expect(resent.length).toBeGreaterThan(0);
+    // Counted where the upstream stored them: every sample beyond its first copy came again.
+    expect(ob.stats.resent).toBe(resent.reduce((a, b) => a + b, 0));
+    expect(ob.stats.resent).toBeGreaterThanOrEqual(u.stored.length - 40);
     // The first copies arrive in order.
     const firsts = u.stored.filter((v, i) => u.stored.indexOf(v) === i);
     expect(firsts).toEqual(values(range(0, 40)));

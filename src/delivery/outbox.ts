@@ -42,6 +42,11 @@ export interface OutboxStats {
   sendErrors: number;
   dropped: number;
   batches: number;
+  /**
+   * Samples queued again by the resend window after a broken connection: copies of samples the
+   * upstream may already have stored. A drop of such a copy is counted in `dropped` too.
+   */
+  resent: number;
 }
 
 /** Full jitter: a random delay between half and all of the exponential step. */
@@ -51,7 +56,7 @@ export function backoffDelay(attempt: number, min: number, max: number, random: 
 }
 
 export class Outbox {
-  readonly stats: OutboxStats = { sent: 0, sendErrors: 0, dropped: 0, batches: 0 };
+  readonly stats: OutboxStats = { sent: 0, sendErrors: 0, dropped: 0, batches: 0, resent: 0 };
   private readonly queue = new MemoryQueue();
   private readonly window: ResendWindow;
   private readonly reader: SpoolReader | undefined;
@@ -216,6 +221,7 @@ export class Outbox {
     const again = this.window.takeAtRisk();
     if (again.length === 0) return;
     const count = again.length;
+    this.stats.resent += count;
     // The failed batch follows; one from the spool is read from its segment again instead.
     if (!this.inflightFromDisk) {
       if (this.inflight !== undefined) for (let i = 0; i < this.inflight.length; i++) again.push(this.inflight[i]!);
