@@ -164,13 +164,13 @@ describe('values that parse but are no sensible setting are refused at their own
     ]);
   });
 
-  it('handler outbox settings: zero delays, empty queues, a 2^53-byte spool', async () => {
+  it('handler outbox settings: zero delays, empty queues, a 2^53-byte spool, a 2-hour flush', async () => {
     const yaml = [
       'shutdown_timeout: 2d', //                  1
       'handlers:', //                             2
       '  stdout:', //                             3
       '    batch_size: 0', //                     4
-      '    flush_interval: 0', //                 5
+      '    flush_interval: 2h', //                5
       '    queue_size: 0', //                     6
       '    send_timeout: 0', //                   7
       '    retry_min: 0', //                      8
@@ -183,7 +183,7 @@ describe('values that parse but are no sensible setting are refused at their own
     expect(lines).toEqual([
       `${f}:1: shutdown_timeout: must be at most 1h, got 2d`,
       `${f}:4: handlers.stdout.batch_size: must be at least 1, got 0`,
-      `${f}:5: handlers.stdout.flush_interval: must be at least 10ms, got 0ms`,
+      `${f}:5: handlers.stdout.flush_interval: must be at most 1h, got 2h`,
       `${f}:6: handlers.stdout.queue_size: must be at least 1, got 0`,
       `${f}:7: handlers.stdout.send_timeout: must be at least 100ms, got 0ms`,
       `${f}:8: handlers.stdout.retry_min: must be at least 10ms, got 0ms`,
@@ -239,13 +239,14 @@ describe('values that parse but are no sensible setting are refused at their own
     ]);
   });
 
-  it('0 where it means off is accepted: resend_window, shutdown_timeout, rotate_wait', async () => {
+  it('0 where it means off is accepted: resend_window, shutdown_timeout, rotate_wait, flush_interval', async () => {
     const dir = tmpdir();
-    const p = writeFiles(dir, { 'sonde.yaml': 'shutdown_timeout: 0\ncollectors:\n  logs: { rotate_wait: 0 }\nhandlers:\n  graphite: { resend_window: 0 }\n' });
+    const p = writeFiles(dir, { 'sonde.yaml': 'shutdown_timeout: 0\ncollectors:\n  logs: { rotate_wait: 0 }\nhandlers:\n  graphite: { resend_window: 0, flush_interval: 0 }\n' });
     const { config } = await loadConfig(p['sonde.yaml']!, {});
     expect(config.shutdown_timeout).toBe(0);
     expect(config.collectors[0]!.config.rotate_wait).toBe(0);
     expect(config.handlers[0]!.outbox.resendWindow).toBe(0);
+    expect(config.handlers[0]!.outbox.flushInterval).toBe(0);
   });
 
   it('the range a key accepts is in its help text (the README reference and sonde list)', async () => {

@@ -76,7 +76,7 @@ export const handlerCommonShape = {
   enabled: z.boolean().default(true).describe('Send samples through this handler.'),
   type: z.string().optional().describe('The handler plugin, when the section name is not its name.'),
   batch_size: z.number().int().min(1).max(1_000_000).optional().describe('Samples per send; a full batch is sent at once.'),
-  flush_interval: duration({ min: '10ms', max: '1h' }).optional().describe('A partial batch is sent after waiting this long.'),
+  flush_interval: duration({ max: '1h' }).optional().describe('A partial batch is sent after waiting this long; 0 sends what is queued at once.'),
   queue_size: z.number().int().min(1).max(10_000_000).default(100_000).describe('Samples held in memory for this handler before the oldest are dropped (counted and logged).'),
   send_timeout: duration({ min: '100ms', max: '1h' }).prefault('30s').describe('A send that takes longer counts as failed and is retried.'),
   retry_min: duration({ min: '10ms', max: '1h' }).prefault('500ms').describe('First retry delay after a failed send.'),
