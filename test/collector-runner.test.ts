@@ -2,7 +2,7 @@
 // health, the cap on new names, collisions of sanitised names, and the scope its code runs in.
 import { describe, expect, it } from 'vitest';
 import { standaloneSection } from '../src/config/collector-section.js';
-import { currentPluginScope, type PluginScope } from '../src/logging/plugin-scope.js';
+import { currentPluginScope, markFromFile, type PluginScope } from '../src/logging/plugin-scope.js';
 import { relativePath } from '../src/model/naming.js';
 import { defineCollector, z, type CollectorContext, type FileReader, type PluginLogger } from '../src/plugin-api.js';
 import { CollectorRunner, type RunnerDeps } from '../src/runtime/collector-runner.js';
@@ -23,8 +23,9 @@ function recorder() {
 
 type Ctx = CollectorContext<Record<string, unknown>, unknown>;
 
-function runner(collect: (ctx: Ctx) => void | Promise<void>, opts: { options?: Record<string, unknown>; deps?: Partial<RunnerDeps> } = {}) {
+function runner(collect: (ctx: Ctx) => void | Promise<void>, opts: { options?: Record<string, unknown>; deps?: Partial<RunnerDeps>; fromFile?: boolean } = {}) {
   const plugin = defineCollector({ name: 'probe', description: 'Test collector.', schema: z.object({}), collect }) as unknown as AnyCollector;
+  if (opts.fromFile) markFromFile(plugin);
   const { log, said } = recorder();
   let clock = 0;
   const deps: RunnerDeps = { proc: noFiles, sys: noFiles, log, clock: () => clock, ...opts.deps };
@@ -228,15 +229,18 @@ describe('collector runner: plugin scope', () => {
     const seen: (PluginScope | undefined)[] = [];
     let fired!: () => void;
     const done = new Promise<void>((r) => (fired = r));
-    const t = runner((ctx) => {
-      seen.push(currentPluginScope());
-      setTimeout(() => {
+    const t = runner(
+      (ctx) => {
         seen.push(currentPluginScope());
-        fired();
-      }, 1);
-      void Promise.resolve().then(() => seen.push(currentPluginScope()));
-      ctx.emit('x', 1);
-    });
+        setTimeout(() => {
+          seen.push(currentPluginScope());
+          fired();
+        }, 1);
+        void Promise.resolve().then(() => seen.push(currentPluginScope()));
+        ctx.emit('x', 1);
+      },
+      { fromFile: true },
+    );
     await t.run();
     await done;
     expect(currentPluginScope()).toBeUndefined();
@@ -245,6 +249,16 @@ describe('collector runner: plugin scope', () => {
       { plugin: 'probe', collector: 'probe' },
       { plugin: 'probe', collector: 'probe' },
     ]);
+  });
+
+  it('runs a built-in plugin (not from a plugin file) without a scope: it is sonde\'s own code', async () => {
+    const seen: (PluginScope | undefined)[] = [];
+    const t = runner((ctx) => {
+      seen.push(currentPluginScope());
+      ctx.emit('x', 1);
+    });
+    await t.run();
+    expect(seen).toEqual([undefined]);
   });
 
   it('gives up on a collect that never returns at its deadline', async () => {

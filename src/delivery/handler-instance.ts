@@ -2,7 +2,7 @@
 // upstream that is down at start-up is just a failed send to retry) and the context it gets.
 import type { HandlerContext, PluginLogger } from '../plugin-api.js';
 import type { HandlerSection } from '../config/types.js';
-import { inPluginScope, type PluginScope } from '../logging/plugin-scope.js';
+import { inScopeOf, type PluginScope } from '../logging/plugin-scope.js';
 import type { MetricName, Sample } from '../model/sample.js';
 
 /** Renders a sample's name as its dotted path (prefix, host, suffix and the name's segments). */
@@ -35,13 +35,13 @@ export class HandlerInstance {
     const plugin = this.section.plugin;
     if (plugin.init && this.initialised === undefined) {
       this.initialised = (async () => {
-        this.state = await inPluginScope(this.scope, () => plugin.init!({ ...this.ctx(signal), state: undefined }));
+        this.state = await inScopeOf(plugin, this.scope, () => plugin.init!({ ...this.ctx(signal), state: undefined }));
       })();
       // A failed init is tried again with the next send.
       this.initialised.catch(() => (this.initialised = undefined));
     }
     if (this.initialised) await this.initialised;
-    await inPluginScope(this.scope, () => plugin.send(batch, this.ctx(signal)));
+    await inScopeOf(plugin, this.scope, () => plugin.send(batch, this.ctx(signal)));
   }
 
   async close(): Promise<void> {
@@ -53,6 +53,6 @@ export class HandlerInstance {
       return;
     }
     const plugin = this.section.plugin;
-    await inPluginScope(this.scope, () => plugin.close!(this.ctx(new AbortController().signal)));
+    await inScopeOf(plugin, this.scope, () => plugin.close!(this.ctx(new AbortController().signal)));
   }
 }

@@ -1,4 +1,5 @@
 // Loads outside plugins (.js / .mjs files) from the plugin_paths directories.
+import { markFromFile } from '../logging/plugin-scope.js';
 import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -39,7 +40,10 @@ export async function importPluginFile(file: string): Promise<PluginDefinition[]
   let exported = mod.default;
   if (exported === undefined) throw new Error('it has no default export; export default (api) => api.defineCollector({...})');
   if (typeof exported === 'function') exported = await (exported as (api: PluginApi) => unknown)(pluginApi);
-  return (Array.isArray(exported) ? exported : [exported]) as PluginDefinition[];
+  const defs = (Array.isArray(exported) ? exported : [exported]) as PluginDefinition[];
+  // Their code runs in a scope of its own, so a stray error can be put down to them.
+  for (const d of defs) if (typeof d === 'object' && d !== null) markFromFile(d);
+  return defs;
 }
 
 /** Loads every plugin in the directories; failures go to registry.failures and never throw. */

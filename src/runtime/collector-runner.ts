@@ -5,7 +5,7 @@ import { statfs as fsStatfs } from 'node:fs/promises';
 import path from 'node:path';
 import type { CollectorContext, EmitOptions, FileReader, LogService, ParserDefinition, PluginLogger, SampleKind, StatFs } from '../plugin-api.js';
 import { logService } from '../logread/followed-logs.js';
-import { inPluginScope, type PluginScope } from '../logging/plugin-scope.js';
+import { inScopeOf, type PluginScope } from '../logging/plugin-scope.js';
 import { LogThrottle } from '../logging/throttle.js';
 import type { MetricName, Sample } from '../model/sample.js';
 import type { CollectorSection } from '../config/types.js';
@@ -244,11 +244,11 @@ export class CollectorRunner {
     try {
       if (!this.initialised && plugin.init) {
         const init = plugin.init;
-        this.state = await inPluginScope(this.scope, () => init({ ...ctx, state: undefined }));
+        this.state = await inScopeOf(plugin, this.scope, () => init({ ...ctx, state: undefined }));
         (ctx as { state: unknown }).state = this.state;
       }
       this.initialised = true;
-      await inPluginScope(this.scope, () => plugin.collect(ctx));
+      await inScopeOf(plugin, this.scope, () => plugin.collect(ctx));
       // Baselines not updated for forgetAfter go; looking for them every run would cost more
       // than the collection, so about ten times per forgetAfter.
       const forget = this.deps.forgetAfter;
@@ -348,7 +348,7 @@ export class CollectorRunner {
       parser: this.parser,
       logs: this.logs,
     };
-    await inPluginScope(this.scope, () => close(ctx));
+    await inScopeOf(this.section.plugin, this.scope, () => close(ctx));
   }
 }
 
