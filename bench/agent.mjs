@@ -8,15 +8,11 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { ensureDebs } from '../scripts/debs.mjs';
-import { cpuMs, rssKiB, sleep, startProcess, table } from './lib.mjs';
+import { cpuMs, numberArg, rssKiB, sleep, startProcess, table } from './lib.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const seconds = arg('seconds', 60);
-const warmup = arg('warmup', 10);
+const seconds = numberArg('seconds', 60);
+const warmup = numberArg('warmup', 10);
 
 if (!ensureDebs([{ name: 'collectd-core', proves: '/usr/sbin/collectd' }], 'bench:agent')) process.exit(1);
 

@@ -7,17 +7,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuMs, rssKiB, sleep, startProcess, table, timeMany } from './lib.mjs';
+import { cpuMs, numberArg, rssKiB, sleep, startProcess, table, timeMany } from './lib.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
 const bundle = path.join(root, 'dist', 'sonde.mjs');
 const shipped = path.join(root, 'config', 'sonde.yaml');
-const arg = (name, def) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
-const seconds = arg('seconds', 60);
-const runs = arg('runs', 15);
+const seconds = numberArg('seconds', 60);
+const runs = numberArg('runs', 15);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-'));
 
 try {

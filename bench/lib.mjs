@@ -52,6 +52,12 @@ export function startProcess(cmd, args, opts = {}) {
   return spawn(cmd, args, { stdio: ['ignore', opts.stdout ?? 'ignore', opts.stderr ?? 'ignore'], env: { ...process.env, ...(opts.env ?? {}) } });
 }
 
+/** The number after `--<name>` on the command line, or `def`. */
+export function numberArg(name, def) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+}
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Prints rows as an aligned text table (also valid Markdown). */
