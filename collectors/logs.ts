@@ -70,7 +70,11 @@ function report(src: Source, ctx: CollectorContext<Config, State>, lastReport: n
   // 0 when the saved offsets are dated in the future (the clock went back): each parser then keeps
   // every figure, as for a `sonde logster` run in the same second as the last (docs/compat.md).
   const seconds = Math.max(0, (ctx.now - lastReport) / 1000);
-  for (const m of src.parser.report(seconds)) ctx.emit(`${src.name}.${m.name}`, m.value, m.kind ?? 'gauge');
+  for (const m of src.parser.report(seconds)) {
+    // A name with nothing but dots (a JSON key "") would otherwise be the entry's own path.
+    const leaf = /[^.]/.test(m.name) ? m.name : '_';
+    ctx.emit(`${src.name}.${leaf}`, m.value, m.kind ?? 'gauge');
+  }
   const c = src.logs.counts;
   const lines = c.parsed - src.reported.parsed;
   const tooLong = c.tooLong - src.reported.tooLong;

@@ -24,6 +24,29 @@ function config(dir: string, files: string[]): string {
 const total = (out: string, metric: string) => [...out.matchAll(new RegExp(`^servers\\.h\\.${metric.replaceAll('.', '\\.')} (\\S+) \\d+$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
 
 describe('logs collector', () => {
+  it('names a figure whose name is empty or only dots `_` below the entry, as sonde logster does, never the entry itself', async () => {
+    const dir = tmpdir();
+    const log = path.join(dir, 'app.json');
+    writeFileSync(log, `${JSON.stringify({ '': 3, ok: 5 })}\n`);
+    const s = new RunningSonde(['run', '--config', config(dir, [`{ path: ${log}, parser: json, name: app, from_start: true }`])]);
+    try {
+      await s.until('the json figures', () => s.stdout.includes('servers.h.app.ok '));
+      await new Promise((r) => setTimeout(r, 300));
+    } finally {
+      s.kill('SIGTERM');
+      await s.exited;
+    }
+    const first = new Map<string, string>();
+    for (const l of s.stdout.split('\n')) {
+      const [p, v] = l.split(' ');
+      if (p?.startsWith('servers.h.app') && !first.has(p)) first.set(p, v!);
+    }
+    expect([...first].sort()).toEqual([
+      ['servers.h.app._', '3'],
+      ['servers.h.app.ok', '5'],
+    ]);
+  });
+
   it('follows what a glob matches (new files from their first line, rotated copies not on their own) and a file that appears late', async () => {
     const dir = tmpdir();
     const logs = path.join(dir, 'logs');
