@@ -4,22 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { standaloneSection } from '../src/config/collector-section.js';
 import { currentPluginScope, markFromFile, type PluginScope } from '../src/logging/plugin-scope.js';
 import { relativePath } from '../src/model/naming.js';
-import { defineCollector, z, type CollectorContext, type FileReader, type PluginLogger } from '../src/plugin-api.js';
+import { defineCollector, z, type CollectorContext, type FileReader } from '../src/plugin-api.js';
 import { CollectorRunner, type RunnerDeps } from '../src/runtime/collector-runner.js';
 import type { AnyCollector } from '../src/plugins/registry.js';
+import { recordingLog } from './helpers/plugin-log.js';
 
 const noFiles: FileReader = { root: '/nonexistent', read: () => Promise.reject(new Error('no files here')), resolve: (p) => p };
 
-function recorder() {
-  const said: string[] = [];
-  const log: PluginLogger = {
-    debug: () => undefined,
-    info: (m) => said.push(`info ${m}`),
-    warn: (m) => said.push(`warn ${m}`),
-    error: (m) => said.push(`error ${m}`),
-  };
-  return { log, said };
-}
+const recorder = recordingLog;
 
 type Ctx = CollectorContext<Record<string, unknown>, unknown>;
 

@@ -4,8 +4,9 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renam
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { logService } from '../src/logread/followed-logs.js';
-import type { FollowLogsOptions, ParserInstance, PluginLogger } from '../src/plugin-api.js';
+import type { FollowLogsOptions, ParserInstance } from '../src/plugin-api.js';
 import { tmpdir } from './helpers/tmp.js';
+import { recordingLog } from './helpers/plugin-log.js';
 
 function recorder() {
   const lines: string[] = [];
@@ -13,16 +14,7 @@ function recorder() {
   return { parser, lines };
 }
 
-function logger() {
-  const said: string[] = [];
-  const log: PluginLogger = {
-    debug: () => undefined,
-    info: (m) => said.push(`info ${m}`),
-    warn: (m) => said.push(`warn ${m}`),
-    error: (m) => said.push(`error ${m}`),
-  };
-  return { log, said };
-}
+const logger = recordingLog;
 
 function follow(stateDir: string | undefined, opts: Partial<FollowLogsOptions> & { path: string; parser: ParserInstance }) {
   const { log, said } = logger();

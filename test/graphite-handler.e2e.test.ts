@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sonde } from './helpers/sonde.js';
+import { freePort } from './helpers/carbon.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
 import { spawn } from 'node:child_process';
 import { BUNDLE } from './helpers/sonde.js';
@@ -19,15 +20,6 @@ function listener(): Promise<{ port: number; lines: () => string[] }> {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve({ port: (server.address() as net.AddressInfo).port, lines: () => data.split('\n').filter(Boolean) })),
   );
-}
-
-/** A port with nothing listening (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 function runAsync(args: string[]): Promise<{ status: number | null; stderr: string }> {
@@ -63,7 +55,7 @@ describe('graphite handler', () => {
 
   it('fails over to the next destination when the first refuses', async () => {
     const dir = tmpdir();
-    const dead = await closedPort();
+    const dead = await freePort();
     const sink = await listener();
     const r = await runAsync(['once', '--config', cfg(dir, `  graphite: { destinations: ["127.0.0.1:${dead}", "127.0.0.1:${sink.port}"] }\n`)]);
     expect(r.status).toBe(0);
@@ -72,7 +64,7 @@ describe('graphite handler', () => {
 
   it('keeps what it could not send on disk and sends it first on the next run (cron loses nothing)', async () => {
     const dir = tmpdir();
-    const port = await closedPort();
+    const port = await freePort();
     const conf = cfg(dir, `  graphite: { destinations: ["127.0.0.1:${port}"], retry_min: 100ms }\n`);
     const down = await runAsync(['once', '--config', conf]);
     expect(down.status).toBe(1);

@@ -1,22 +1,14 @@
 // `sonde run` with its state directory on a tmpfs of a few KiB: the graphite handler's spool fills
 // the disk while carbon is down. The agent keeps running, says where the disk is full, counts the
 // drops in its self-metrics, and the stdout handler beside it never misses a run.
-import net from 'node:net';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { RunningSonde } from './helpers/sonde.js';
+import { freePort } from './helpers/carbon.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
 import { tmpfs } from './helpers/tmpfs.js';
 
 const PLUGINS = path.join(import.meta.dirname, 'fixtures', 'plugins-e2e');
-
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** The values of one metric in Graphite lines, in the order they arrived. */
 function series(text: string, metric: string): number[] {
@@ -30,7 +22,7 @@ describe('a full spool disk', () => {
   it('drops and counts for the handler whose spool is full, and every other handler keeps receiving', async () => {
     const dir = tmpdir();
     const state = tmpfs('16k');
-    const port = await closedPort();
+    const port = await freePort();
     const cfg = writeFiles(dir, {
       'sonde.yaml': `hostname: h\nstate_dir: ${state}\nplugin_paths: [${PLUGINS}]\nshutdown_timeout: 1s\nself_metrics: { interval: 500ms }\ncollectors:\n  ticker: { interval: 100ms }\n  burst: { interval: 100ms, count: 100 }\nhandlers:\n  stdout: {}\n  graphite: { destinations: ["127.0.0.1:${port}"], batch_size: 100, queue_size: 100, retry_min: 1s, retry_max: 1s }\n`,
     })['sonde.yaml']!;
