@@ -20,6 +20,11 @@ export const TEST_PACKAGES = [
   // sonde logster -o nsca runs send_nsca; the nsca daemon receives what it sends.
   { name: 'nsca-client', proves: '/usr/sbin/send_nsca' },
   { name: 'nsca', proves: '/usr/sbin/nsca' },
+  // The mysql collector's tests start several MariaDB instances (mariadb-install-db, mariadbd).
+  { name: 'mariadb-server', proves: '/usr/sbin/mariadbd' },
+  { name: 'mariadb-server', proves: '/usr/bin/mariadb-install-db' },
+  // The reference for a few of the mysql collector's levels, read in the same second.
+  { name: 'prometheus-mysqld-exporter', proves: '/usr/bin/prometheus-mysqld-exporter' },
 ];
 
 if (!ensureDebs(TEST_PACKAGES, 'pretest')) process.exit(1);
