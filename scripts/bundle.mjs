@@ -8,7 +8,7 @@
 // require().
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -196,16 +196,8 @@ await Promise.all([
   const dir = mkdtempSync(path.join(tmpdir(), 'sonde-build-'));
   try {
     const log = path.join(dir, 'mail.log');
-    writeFileSync(
-      log,
-      [
-        'Nov 22 10:00:00 mx1 postfix/smtp[1]: A1: to=<a@example.org>, relay=x[192.0.2.1]:25, delay=0.5, delays=0/0/0/0.5, dsn=2.0.0, status=sent (250 ok)',
-        'Nov 22 10:00:01 mx1 postfix/smtp[1]: A2: to=<b@example.org>, relay=none, delay=3, delays=0/0/3/0, dsn=4.4.1, status=deferred (connect timed out)',
-        'Nov 22 10:00:02 mx1 postfix/smtp[1]: A3: to=<c@example.org>, relay=y[192.0.2.2]:25, delay=1.2, delays=0/0/0/1.2, dsn=5.1.1, status=bounced (unknown user)',
-        'Nov 22 10:00:03 mx1 postfix/qmgr[2]: A3: removed',
-        '',
-      ].join('\n'),
-    );
+    // The same log the Debian package's postinst runs to make the cache for the node it installs on.
+    copyFileSync(new URL('code-cache-mail.log', import.meta.url), log);
     execFileSync(process.execPath, ['dist/sonde.mjs', 'logster', '--from-start', '-s', dir, '-l', dir, '-o', 'stdout', 'PostfixLogster', log], {
       env: { ...process.env, SONDE_WRITE_CODE_CACHE: '1' },
       stdio: ['ignore', 'ignore', 'inherit'],
