@@ -6,6 +6,7 @@ import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js'
 import { LOG_LEVELS, type LogLevel } from '../logging/levels.js';
 import { VERSION } from '../model/version.js';
 import type { LoadedConfig } from '../config/load-config.js';
+import { noHandlerHint } from '../config/issue-wording.js';
 
 // Each command loads what it needs when it runs: `sonde --version` and `sonde once` from cron
 // should not pay for parsing the agent, zod's schemas or pino-pretty they do not use.
@@ -148,6 +149,7 @@ async function cmdCheck(config: string, io: Io): Promise<number> {
   const c = loaded.config;
   for (const f of loaded.registry.failures) io.err(`warning: plugin not loaded: ${f.file}: ${f.reason}\n`);
   for (const w of c.warnings) io.err(`warning: ${w}\n`);
+  if (!c.handlers.some((h) => h.enabled)) io.err(`warning: ${noHandlerHint(c.files, 'agent')}\n`);
   const on = (xs: readonly { key: string; enabled: boolean }[]) => xs.filter((x) => x.enabled).map((x) => x.key).join(', ') || 'none';
   io.out(`${c.files.join(', ')}: OK\n  collectors: ${on(c.collectors)}\n  handlers: ${on(c.handlers)}\n`);
   return EXIT_OK;
@@ -269,7 +271,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .alias('version', 'V')
     .help()
     .alias('help', 'h')
-    .wrap(wantsHelp ? Math.min(110, process.stdout.columns || 100) : null)
+    .wrap(wantsHelp ? Math.min(110, process.stdout.columns || Number(process.env.COLUMNS) || 100) : null)
     .epilog('Config: /etc/sonde/sonde.yaml by default. Exit status: 0 ok, 1 failed run, 64 bad command line, 78 invalid config.')
     .exitProcess(false)
     .fail((msg, err) => {

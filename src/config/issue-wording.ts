@@ -63,3 +63,13 @@ export function issueProblems(issue: z.core.$ZodIssue, base: KeyPath, schema: z.
       return [at(path, issue.message)];
   }
 }
+
+/**
+ * What sonde says when no handler is enabled (the packaged config starts that way): at start in
+ * the agent's log, in `sonde check-config` and, word for word, in the package's postinst.
+ */
+export function noHandlerHint(files: readonly string[], applies: 'agent' | 'once'): string {
+  const where = files.length > 0 ? ` in ${files.join(', ')}` : '';
+  const lost = applies === 'agent' ? 'samples are collected and thrown away' : 'nothing will be sent';
+  return `no handler is enabled${where}: ${lost}. Enable one under handlers: (graphite sends to carbon), check the file with "sonde check-config", then apply it with "systemctl reload sonde" (or SIGHUP)`;
+}

@@ -1,7 +1,8 @@
-// Logging: pino, written synchronously (nothing is lost on a quick exit), JSON for journald and
-// log shippers, pretty when a person is watching a terminal.
+// Logging: pino, written synchronously (nothing is lost on a quick exit): JSON for log shippers,
+// prioritised text lines for journald, pretty when a person is watching a terminal.
 import pino, { type Logger } from 'pino';
 import type { PluginLogger } from '../plugin-api.js';
+import { isJournalStream, journalDestination } from './journal.js';
 import type { LogLevel } from './levels.js';
 import { LogThrottle } from './throttle.js';
 
@@ -16,6 +17,7 @@ export async function createLogger(level: LogLevel, fd: 1 | 2): Promise<Logger> 
     const { default: pretty } = await import('pino-pretty');
     return pino(opts, pretty({ destination: fd, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
   }
+  if (isJournalStream(fd)) return pino(opts, journalDestination(fd));
   return pino(opts, pino.destination({ dest: fd, sync: true }));
 }
 

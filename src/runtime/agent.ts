@@ -4,6 +4,7 @@ import { ConfigError } from '../config/read-files.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import type { AgentConfig, CollectorSection } from '../config/types.js';
 import { YamlSyntaxError } from '../config/yaml-source.js';
+import { noHandlerHint } from '../config/issue-wording.js';
 import type { HandlerSlot } from '../delivery/handler-slot.js';
 import type { Logger } from '../logging/logger.js';
 import { pluginFilesOf, StrayErrors } from '../logging/stray-errors.js';
@@ -120,7 +121,7 @@ export class Agent {
     const enabled = loaded.config.collectors.filter((c) => c.enabled).map((c) => c.key);
     const handlers = loaded.config.handlers.filter((h) => h.enabled).map((h) => h.key);
     this.log.info({ collectors: enabled, handlers, config: loaded.config.files }, `sonde started: collectors ${enabled.join(', ') || 'none'}; handlers ${handlers.join(', ') || 'none'}`);
-    if (handlers.length === 0) this.log.warn('no handler is enabled: samples are collected and thrown away. Enable one under handlers: (stdout, graphite, ...)');
+    if (handlers.length === 0) this.log.warn(noHandlerHint(loaded.config.files, 'agent'));
   }
 
   private addCollector(section: CollectorSection): void {

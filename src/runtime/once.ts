@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load-config.js';
+import { noHandlerHint } from '../config/issue-wording.js';
 import { writeFileAtomic } from '../files/atomic-write.js';
 import type { Logger } from '../logging/logger.js';
 import { reportLoad } from './load-report.js';
@@ -42,7 +43,7 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
 
   // Send loops start at the drain below, after every collector has been routed.
   for (const s of cfg.handlers) if (s.enabled) pipeline.addHandler(s, false);
-  if (pipeline.handlers.size === 0) log.warn('no handler is enabled: nothing will be sent. Enable one under handlers: (stdout, graphite, ...)');
+  if (pipeline.handlers.size === 0) log.warn(noHandlerHint(cfg.files, 'once'));
   results.forEach((res, i) => {
     const key = runners[i]!.key;
     if (res === 'timeout') {
