@@ -20,6 +20,9 @@ export const TEST_PACKAGES = [
   // sonde logster -o nsca runs send_nsca; the nsca daemon receives what it sends.
   { name: 'nsca-client', proves: '/usr/sbin/send_nsca' },
   { name: 'nsca', proves: '/usr/sbin/nsca' },
+  // The Debian package's unit and man page are checked with systemd-analyze and man.
+  { name: 'systemd', proves: '/usr/bin/systemd-analyze' },
+  { name: 'man-db', proves: '/usr/bin/man' },
   // The mysql collector's tests start several MariaDB instances (mariadb-install-db, mariadbd).
   { name: 'mariadb-server', proves: '/usr/sbin/mariadbd' },
   { name: 'mariadb-server', proves: '/usr/bin/mariadb-install-db' },
