@@ -7,6 +7,7 @@ import { LOG_LEVELS, type LogLevel } from '../logging/levels.js';
 import { VERSION } from '../model/version.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { noHandlerHint } from '../config/issue-wording.js';
+import { isJournalStream, withPriority } from '../logging/journal.js';
 
 // Each command loads what it needs when it runs: `sonde --version` and `sonde once` from cron
 // should not pay for parsing the agent, zod's schemas or pino-pretty they do not use.
@@ -34,9 +35,12 @@ interface Io {
   err(s: string): void;
 }
 
+// Under systemd, what sonde prints on stderr (a config it refuses, above all) is an error in the
+// journal, not an info line.
+let stderrIsJournal: boolean | undefined;
 const stdio: Io = {
   out: (s) => void process.stdout.write(s),
-  err: (s) => void process.stderr.write(s),
+  err: (s) => void process.stderr.write((stderrIsJournal ??= isJournalStream(2)) ? withPriority(s, 3) : s),
 };
 
 /** Loads the config, printing its problems for an operator; undefined means exit 78. */

@@ -62,3 +62,8 @@ export function journalDestination(fd: number): { write(chunk: string): boolean 
     },
   };
 }
+
+/** Plain text for the journal: every line gets syslog priority `pri` (3 = error). */
+export function withPriority(text: string, pri: number): string {
+  return text.replace(/^(?=.)/gm, `<${pri}>`);
+}
