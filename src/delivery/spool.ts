@@ -8,10 +8,11 @@
 // sent: a crash while sending one re-sends it (at least once; Graphite keeps the last write).
 // A write that fails (a full disk) leaves no partial record behind, and a segment that cannot be
 // read back (removed, damaged) is reported with the samples it held: the spool never throws on it.
-import { closeSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, ftruncateSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { MetricName, Sample, SampleKind } from '../model/sample.js';
+import { makeDirs } from '../files/make-dirs.js';
 
 const HEADER = 12;
 const SEGMENT = /^(\d{16})\.spool$/;
@@ -104,7 +105,7 @@ export class Spool {
     readonly dir: string,
     private opts: SpoolOptions,
   ) {
-    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    makeDirs(dir, 0o750);
     for (const f of readdirSync(dir).sort()) {
       const m = SEGMENT.exec(f);
       if (!m) continue;
@@ -175,7 +176,7 @@ export class Spool {
       } catch (err) {
         if (codeOf(err) !== 'ENOENT') throw err;
         // The directory was removed under the agent: make it again.
-        mkdirSync(this.dir, { recursive: true, mode: 0o750 });
+        makeDirs(this.dir, 0o750);
         this.fd = openSync(file, 'a', 0o640);
       }
     } catch (err) {

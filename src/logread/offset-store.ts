@@ -1,10 +1,11 @@
 // Keeps the offsets of a set of followed logs in one folder: a logtail2-format file per log
 // (offset-file.ts), named after the log's path, written only when asked to (after the figures the
 // offset covers were emitted) and only when it changed. Without a folder, nothing is kept on disk.
-import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { formatState, readState, writeState, type LogState } from './offset-file.js';
+import { makeDirs } from '../files/make-dirs.js';
 
 /** A state file name for a log path: readable, unique, short enough for any filesystem. */
 export function offsetFileName(log: string): string {
@@ -40,7 +41,7 @@ export class OffsetStore {
     if (file === undefined) return;
     const text = formatState(state);
     if (text === this.saved.get(log)) return;
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
+    makeDirs(path.dirname(file), 0o750);
     writeState(file, state);
     this.saved.set(log, text);
   }

@@ -1,7 +1,8 @@
 // Logster's own log of each run: `<log-dir>/logster.log` in Python logging's layout, with
 // warnings and errors also on stderr (which cron mails to the crontab's owner).
-import { appendFileSync, mkdirSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { makeDirs } from '../files/make-dirs.js';
 
 /** Where a run prints: standard output (the stdout output, help) and standard error. */
 export interface Io {
@@ -19,7 +20,7 @@ export class RunLog {
   ) {
     const file = path.join(dir, 'logster.log');
     try {
-      mkdirSync(dir, { recursive: true });
+      makeDirs(dir, 0o777);
     } catch (err) {
       this.cannotWrite(file, (err as NodeJS.ErrnoException).code === 'EEXIST' ? `${dir} is not a directory` : (err as Error).message);
       return;

@@ -1,6 +1,6 @@
 // `sonde logster`: a drop-in replacement for a Logster crontab line. Reads the lines added since
 // the last run, sends the parser's figures, and saves the position only when every output took them.
-import { mkdirSync, statSync, utimesSync } from 'node:fs';
+import { statSync, utimesSync } from 'node:fs';
 import { findByInode } from '../logread/rotated.js';
 import { LineFeeder } from '../logread/line-feeder.js';
 import { LogFollower } from '../logread/follower.js';
@@ -14,6 +14,7 @@ import { RunLog, type Io } from './run-log.js';
 import { stateFileNames } from './state-files.js';
 import type { ConfigHandlers } from './config-handlers.js';
 import type { ParsedMetric, ParserInstance } from '../plugin-api.js';
+import { makeDirs } from '../files/make-dirs.js';
 
 export const EXIT_LOGSTER_USAGE = 2;
 
@@ -75,7 +76,7 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
     throw err;
   }
   try {
-    mkdirSync(a.stateDir, { recursive: true });
+    makeDirs(a.stateDir, 0o777);
   } catch (err) {
     log.error(`cannot create the state directory ${a.stateDir}: ${(err as Error).message}. Create it or pass -s DIR.`);
     return 1;

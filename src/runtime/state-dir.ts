@@ -1,8 +1,9 @@
 // The state directory (counter state, offsets, spool): the configured one, or a per-user one when
 // that is not writable (a normal user running a source checkout).
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { makeDirs } from '../files/make-dirs.js';
 
 /** Neither the configured state_dir nor the per-user one can be written: a config problem (exit 78). */
 export class StateDirError extends Error {
@@ -20,7 +21,7 @@ export interface StateDir {
 
 function usable(dir: string): string | undefined {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o750 });
+    makeDirs(dir, 0o750);
     accessSync(dir, constants.W_OK | constants.X_OK);
     return undefined;
   } catch (err) {
@@ -35,6 +36,8 @@ function usable(dir: string): string | undefined {
         return 'it exists but is not a directory';
       case 'EROFS':
         return 'read-only file system';
+      case 'ENOENT':
+        return 'that file system does not take new directories';
       default:
         return e.code ?? e.message;
     }
