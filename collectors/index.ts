@@ -5,8 +5,9 @@ import iostat from './iostat.js';
 import loadavg from './loadavg.js';
 import logs from './logs.js';
 import memory from './memory.js';
+import mysql from './mysql/mysql.js';
 import network from './network.js';
 import sockets from './sockets.js';
 import vmstat from './vmstat.js';
 
-export const builtinCollectors = [cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs];
+export const builtinCollectors = [cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql];

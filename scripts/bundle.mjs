@@ -115,7 +115,7 @@ const vendorOnDemand = (names) => ({
     }));
   },
 });
-const VENDORED = ['systeminformation', 'pino-pretty'];
+const VENDORED = ['systeminformation', 'pino-pretty', 'mysql2'];
 
 // pino's transports run in worker threads (thread-stream), which cannot load from a single-file
 // bundle; sonde logs through a synchronous destination and never starts one. Leaving the worker

@@ -58,7 +58,7 @@ describe('config errors name the file, the line and the key', () => {
 
   it('a collector that does not exist', async () => {
     const { lines, paths } = await problems({ 'sonde.yaml': 'collectors:\n  cpuu: {}\n' });
-    expect(lines).toEqual([`${paths['sonde.yaml']}:2: collectors.cpuu: no collector named "cpuu"; did you mean "cpu"? (available: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs; run "sonde list")`]);
+    expect(lines).toEqual([`${paths['sonde.yaml']}:2: collectors.cpuu: no collector named "cpuu"; did you mean "cpu"? (available: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql; run "sonde list")`]);
   });
 
   it('logs: an unknown parser, a parser option of the wrong type, a relative path and two entries with one name', async () => {
