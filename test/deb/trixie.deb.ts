@@ -112,6 +112,17 @@ describe('the package on Debian 13 (trixie)', () => {
     expect(await root.mustSh('stat -c %U /var/log/logster/logster.log')).toBe('_sonde\n');
   });
 
+  it('remakes the code cache of sonde logster when nodejs is upgraded (a dpkg file trigger)', async () => {
+    const before = (await root.mustSh('stat -c %Y.%Z /var/cache/sonde/sonde-logster.cache')).trim();
+    await sleep(1100); // a new file gets a new time stamp
+    const r = await root.sh('DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall nodejs', 300_000);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Processing triggers for sonde/);
+    const after = (await root.mustSh('stat -c %Y.%Z /var/cache/sonde/sonde-logster.cache')).trim();
+    expect(after).not.toBe(before);
+    expect(Number((await root.mustSh('stat -c %s /var/cache/sonde/sonde-logster.cache')).trim())).toBeGreaterThan(10_000);
+  }, 300_000);
+
   it('starts at boot, says once what to edit, and stays quiet', async () => {
     expect((await root.sh('systemctl is-active sonde')).stdout.trim()).toBe('active');
     expect((await root.sh('systemctl is-enabled sonde')).stdout.trim()).toBe('enabled');
