@@ -1,5 +1,6 @@
 // The built-in handlers. Adding one: write handlers/<name>.ts and list it here.
 import graphite from './graphite/graphite.js';
+import statsd from './statsd/statsd.js';
 import stdout from './stdout.js';
 
-export const builtinHandlers = [stdout, graphite];
+export const builtinHandlers = [stdout, graphite, statsd];

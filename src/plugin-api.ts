@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { MetricName, Sample, SampleKind } from './model/sample.js';
 import { duration, bytes, regex } from './schema/units.js';
 import { formatValue, plaintextLine } from './model/value-format.js';
+import { statsdName } from './model/naming.js';
 import { pyFloat } from './model/py-number.js';
 import { mean, percentile, sortNumbers } from './model/stats.js';
 import { closest } from './schema/introspect.js';
@@ -12,6 +13,8 @@ import { closest } from './schema/introspect.js';
 export { z };
 export type { MetricName, Sample, SampleKind };
 export { formatValue, plaintextLine } from './model/value-format.js';
+/** A dotted path made safe for StatsD's `name:value|type` lines (`:` and `@` become `_` too), for StatsD handlers. */
+export { statsdName } from './model/naming.js';
 export { duration, bytes, regex } from './schema/units.js';
 export { pyFloat } from './model/py-number.js';
 export { mean, percentile, sortNumbers } from './model/stats.js';
@@ -292,6 +295,12 @@ export interface HandlerContext<Config, State = undefined> {
   /** Aborted when a send exceeds `send_timeout` or the agent stops waiting. */
   readonly signal: AbortSignal;
   readonly log: PluginLogger;
+  /**
+   * A directory of this handler's own below the state directory (`<state_dir>/handlers/<key>`),
+   * for what must survive a restart, such as the last totals a handler sent; created by whoever
+   * writes first. Undefined when there is none: keep such state in memory then.
+   */
+  readonly stateDir?: string;
 }
 
 export interface OutboxDefaults {
@@ -382,6 +391,7 @@ export interface PluginApi {
   readonly regex: typeof regex;
   readonly formatValue: typeof formatValue;
   readonly plaintextLine: typeof plaintextLine;
+  readonly statsdName: typeof statsdName;
   /** Python's float(text), for parsers that must accept what Logster accepted. */
   readonly pyFloat: typeof pyFloat;
   readonly mean: typeof mean;

@@ -22,12 +22,14 @@ export class HandlerInstance {
     readonly section: HandlerSection,
     private readonly paths: PathSource,
     private readonly log: PluginLogger,
+    /** `<state_dir>/handlers/<key>`: the handler's own files; undefined without a state dir. */
+    private readonly stateDir?: string,
   ) {
     this.scope = { plugin: section.plugin.name };
   }
 
   private ctx(signal: AbortSignal): HandlerContext<Record<string, unknown>, unknown> {
-    return { config: this.section.config, state: this.state, path: this.path, signal, log: this.log };
+    return { config: this.section.config, state: this.state, path: this.path, signal, log: this.log, stateDir: this.stateDir };
   }
 
   /** Sends one batch through the plugin, initialising it first if it has not been. */

@@ -18,8 +18,9 @@ export class HandlerSlot {
     /** What the outbox reports; the router reports a fault while routing to this slot here too. */
     readonly events: OutboxEvents,
     spool?: Backlog,
+    stateDir?: string,
   ) {
-    this.handler = new HandlerInstance(section, paths, log);
+    this.handler = new HandlerInstance(section, paths, log, stateDir);
     this.outbox = new Outbox(section.key, section.outbox, (batch, signal) => this.handler.send(batch, signal), events, spool);
   }
 

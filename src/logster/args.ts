@@ -29,6 +29,8 @@ export interface LogsterArgs {
   graphiteHost: string | undefined;
   graphiteProtocol: 'tcp' | 'udp';
   statsdHost: string | undefined;
+  /** sonde's: pack -o statsd's lines into datagrams of at most this many bytes (Logster sends one per figure). */
+  statsdPacketBytes: number | undefined;
   gmetricOptions: string;
   nscaHost: string | undefined;
   nscaServiceHostname: string | undefined;
@@ -51,6 +53,8 @@ interface OptionSpec {
   choices?: readonly string[];
   /** Every occurrence is kept (--output); otherwise the last one wins, as optparse's store does. */
   repeat?: boolean;
+  /** sonde's own, not Logster's: never makes a prefix that Logster reads as one of its options ambiguous. */
+  extra?: boolean;
 }
 
 const OPTIONS: readonly OptionSpec[] = [
@@ -74,14 +78,18 @@ const OPTIONS: readonly OptionSpec[] = [
   { long: '--graphite-host', value: true, help: "host:port of carbon's plaintext listener (required for -o graphite)" },
   { long: '--graphite-protocol', value: true, default: 'tcp', choices: ['tcp', 'udp'], help: 'tcp or udp' },
   { long: '--statsd-host', value: true, help: 'host:port of a StatsD server (required for -o statsd)' },
+  {
+    long: '--statsd-packet-bytes', value: true, extra: true,
+    help: "Pack -o statsd's lines into datagrams of at most this many bytes (1432 on Ethernet, 512 across the internet, 8932 with jumbo frames) instead of Logster's one datagram per figure",
+  },
   { long: '--gmetric-options', value: true, default: '-d 180 -c /etc/ganglia/gmond.conf', help: 'Options passed to gmetric' },
   { long: '--nsca-host', value: true, help: 'host:port of an NSCA daemon (required for -o nsca)' },
   { long: '--nsca-service-hostname', value: true, help: "<host_name> of the NSCA passive check (default: this host's name)" },
   { long: '--aws-key', value: true, help: 'Accepted so old crontab lines parse; -o cloudwatch is not supported' },
   { long: '--aws-secret-key', value: true, help: 'Accepted so old crontab lines parse; -o cloudwatch is not supported' },
-  { long: '--from-start', value: false, help: 'On a first run, parse the whole log instead of only recording its end' },
-  { long: '--config', short: '-c', value: true, help: 'A sonde.yaml whose handler sections can be named with -o (e.g. -o carbon for a graphite section named carbon)' },
-  { long: '--max-line-bytes', value: true, default: '1048576', help: 'Longer lines are counted and skipped' },
+  { long: '--from-start', value: false, extra: true, help: 'On a first run, parse the whole log instead of only recording its end' },
+  { long: '--config', short: '-c', value: true, extra: true, help: 'A sonde.yaml whose handler sections can be named with -o (e.g. -o carbon for a graphite section named carbon)' },
+  { long: '--max-line-bytes', value: true, default: '1048576', extra: true, help: 'Longer lines are counted and skipped' },
   { long: '--help', short: '-h', value: false, help: 'Show this help' },
 ];
 
@@ -115,6 +123,9 @@ function longOption(name: string): OptionSpec {
   if (exact) return exact;
   const prefixed = OPTIONS.filter((o) => o.long.startsWith(name));
   if (prefixed.length === 1) return prefixed[0]!;
+  // `--statsd` meant --statsd-host to Logster, and still does.
+  const logsters = prefixed.filter((o) => !o.extra);
+  if (logsters.length === 1 && prefixed.length > 1) return logsters[0]!;
   if (prefixed.length > 1) throw new LogsterUsageError(`${name} is ambiguous: it could be ${prefixed.map((o) => o.long).join(', ')}`);
   throw new LogsterUsageError(`no such option: ${name}`);
 }
@@ -174,6 +185,11 @@ export function parseLogsterArgs(argv: readonly string[]): LogsterArgs | { help:
   const maxText = last('--max-line-bytes')!;
   const maxLineBytes = /^\d+$/.test(maxText) ? Number(maxText) : NaN;
   if (!Number.isSafeInteger(maxLineBytes) || maxLineBytes < 64) throw new LogsterUsageError(`--max-line-bytes must be a whole number of at least 64, not "${maxText}"`);
+  const packText = last('--statsd-packet-bytes');
+  const statsdPacketBytes = packText === undefined ? undefined : /^\d+$/.test(packText) ? Number(packText) : NaN;
+  if (statsdPacketBytes !== undefined && !(statsdPacketBytes >= 64 && statsdPacketBytes <= 65507)) {
+    throw new LogsterUsageError(`--statsd-packet-bytes must be a whole number from 64 to 65507 (the most a UDP datagram carries), not "${packText}"`);
+  }
   return {
     parser: positional[0]!,
     logFile: positional[1] ?? '',
@@ -194,6 +210,7 @@ export function parseLogsterArgs(argv: readonly string[]): LogsterArgs | { help:
     graphiteHost: last('--graphite-host'),
     graphiteProtocol: last('--graphite-protocol') as LogsterArgs['graphiteProtocol'],
     statsdHost: last('--statsd-host'),
+    statsdPacketBytes,
     gmetricOptions: last('--gmetric-options')!,
     nscaHost: last('--nsca-host'),
     nscaServiceHostname: last('--nsca-service-hostname'),

@@ -121,6 +121,28 @@ async function udpSend(host: string, port: number, datagrams: readonly string[])
   });
 }
 
+/**
+ * `--statsd-packet-bytes`: whole lines joined by newlines into datagrams of at most `max` bytes
+ * (of UTF-8). A line longer than that goes alone, as Logster sends every line.
+ */
+export function packLines(lines: readonly string[], max: number): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let curBytes = 0;
+  for (const line of lines) {
+    const bytes = Buffer.byteLength(line);
+    if (curBytes > 0 && curBytes + 1 + bytes > max) {
+      out.push(cur);
+      cur = '';
+      curBytes = 0;
+    }
+    cur = curBytes === 0 ? line : `${cur}\n${line}`;
+    curBytes += (curBytes === 0 ? 0 : 1) + bytes;
+  }
+  if (curBytes > 0) out.push(cur);
+  return out;
+}
+
 async function run(cmd: string, args: readonly string[], stdin: string | undefined): Promise<void> {
   const { spawn } = await import('node:child_process');
   return new Promise((resolve, reject) => {
@@ -179,7 +201,7 @@ export function createOutput(name: string, a: LogsterArgs, print: Print): Logste
         async submit(ms) {
           const lines = ms.map((m) => `${metricName(a, m.name, '.', STATSD_CHARS)}:${value(m)}|${m.kind === 'counter' ? 'c' : 'g'}`);
           if (a.dryRun) return print(lines.map((l) => `${a.statsdHost} ${l}\n`).join(''));
-          await udpSend(host, port, lines);
+          await udpSend(host, port, a.statsdPacketBytes === undefined ? lines : packLines(lines, a.statsdPacketBytes));
         },
       };
     }

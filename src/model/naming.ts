@@ -64,6 +64,14 @@ export function sanitizeDottedPrefix(prefix: string): string {
   return sanitizeDotted(prefix);
 }
 
+/**
+ * A dotted path (a Graphite path, a prefix) made safe for a StatsD line, `name:value|type`: what
+ * Graphite keeps but StatsD reads as syntax (`:`, `@`) becomes `_`, as `|` and whitespace already do.
+ */
+export function statsdName(path: string): string {
+  return sanitizeDotted(path, STATSD_CHARS);
+}
+
 export interface PathOptions {
   /** e.g. `servers`; may itself contain dots. Empty string for none. */
   readonly prefix: string;

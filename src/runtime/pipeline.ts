@@ -2,6 +2,7 @@
 // collect`: the state directory, the metric path renderer, a runner per collector, a slot (outbox
 // and spool) per handler, and the router between them. Each command decides only when to run the
 // collectors and when to stop.
+import path from 'node:path';
 import type { AgentConfig, CollectorSection, HandlerSection } from '../config/types.js';
 import type { GlobalConfig } from '../config/global-schema.js';
 import { HandlerSlot } from '../delivery/handler-slot.js';
@@ -134,7 +135,8 @@ export class Pipeline {
 
   /** A slot for the section, not routed to (a removed handler finishing its backlog). */
   slot(section: HandlerSection): HandlerSlot {
-    return new HandlerSlot(section, this.paths, this.pluginLog({ handler: section.key }), outboxEvents(section.key, this.log, this.throttle), this.spoolFor(section));
+    const stateDir = this.stateDir ? path.join(this.stateDir, 'handlers', section.key) : undefined;
+    return new HandlerSlot(section, this.paths, this.pluginLog({ handler: section.key }), outboxEvents(section.key, this.log, this.throttle), this.spoolFor(section), stateDir);
   }
 
   /** Adds a handler that the router sends to; `start` begins its send loop now (else at drain). */
