@@ -209,6 +209,7 @@ describe('http handler: retry and reject', () => {
     // One request per batch: the refused one is not sent again, nor in halves.
     expect(srv.received).toHaveLength(4);
     expect(h.outbox.stats.dropped).toBe(100);
+    expect(h.outbox.stats.rejected).toBe(100);
     expect(h.rejections).toEqual([{ count: 100, reason: expect.stringMatching(/answered 400 Bad Request: "\{\\"error\\":\\"unable to parse\\"\}"; the upstream will never take this batch of 100 samples/) }]);
     const got = srv.received.filter((_r, i) => i !== 1).flatMap((r) => r.body.toString().split('\n').filter(Boolean));
     expect(got.map((l) => Number(l.split(' ')[1]))).toEqual([...Array.from({ length: 100 }, (_, i) => i), ...Array.from({ length: 200 }, (_, i) => 200 + i)]);

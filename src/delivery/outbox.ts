@@ -47,6 +47,11 @@ export interface OutboxStats {
    * upstream may already have stored. A drop of such a copy is counted in `dropped` too.
    */
   resent: number;
+  /**
+   * Samples the handler said can never be sent (RejectedSamplesError: an upstream that refused
+   * them, a value its format cannot carry). Each is counted in `dropped` too.
+   */
+  rejected: number;
 }
 
 /** Full jitter: a random delay between half and all of the exponential step. */
@@ -56,7 +61,7 @@ export function backoffDelay(attempt: number, min: number, max: number, random: 
 }
 
 export class Outbox {
-  readonly stats: OutboxStats = { sent: 0, sendErrors: 0, dropped: 0, batches: 0, resent: 0 };
+  readonly stats: OutboxStats = { sent: 0, sendErrors: 0, dropped: 0, batches: 0, resent: 0, rejected: 0 };
   private readonly queue = new MemoryQueue();
   private readonly window: ResendWindow;
   private readonly reader: SpoolReader | undefined;
@@ -298,6 +303,7 @@ export class Outbox {
       return;
     }
     this.stats.dropped++;
+    this.stats.rejected++;
     if (this.inflightFromDisk) this.reader?.sent(1);
     if (this.rejectedSoFar === undefined) this.rejectedSoFar = { count: 0, first: batch[0]!, reason };
     this.rejectedSoFar.count++;

@@ -60,6 +60,7 @@ export class SelfMetrics {
       c(['handler', k, 'sent'], h.stats.sent);
       c(['handler', k, 'send_errors'], h.stats.sendErrors);
       c(['handler', k, 'dropped'], h.stats.dropped);
+      c(['handler', k, 'rejected'], h.stats.rejected);
       c(['handler', k, 'resent'], h.stats.resent);
     }
     c(['agent', 'uncaught_errors'], agent.uncaughtErrors);
