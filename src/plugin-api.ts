@@ -301,6 +301,11 @@ export interface HandlerContext<Config, State = undefined> {
    * writes first. Undefined when there is none: keep such state in memory then.
    */
   readonly stateDir?: string;
+  /**
+   * The host segment of the paths `path` renders (`web01` in `servers.web01.cpu...`), for wire
+   * formats that carry the host apart (a tag, a label). Undefined with `hostname_method: none`.
+   */
+  readonly host?: string;
 }
 
 export interface OutboxDefaults {

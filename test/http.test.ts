@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import httpHandler from '../handlers/http/http.js';
 import { loadConfig } from '../src/config/load-config.js';
-import { NameTable } from '../src/model/naming.js';
+import { NameTable, PathRenderer } from '../src/model/naming.js';
 import type { MetricName, Sample } from '../src/model/sample.js';
 import { makeCerts, startHttp, startServer, until, type Certs, type TestServer } from './helpers/https-server.js';
 
@@ -93,6 +93,14 @@ describe('http handler: bodies', () => {
     expect(await h.stop()).toEqual([]);
     expect(srv.received[0]!.url).toBe('/write?db=x&precision=ms');
     expect(srv.received[0]!.body.toString()).toBe('cpu,host=h1 total.user=1 1700000000005\n');
+  });
+
+  it("the host tag is the agent's host, wherever it sits in the path (a dotted path_prefix, a path_suffix)", async () => {
+    const srv = await server();
+    const h = startHttp({ url: `${srv.url}/write?db=x`, format: 'influx' }, {}, new PathRenderer({ prefix: 'dc1.servers', host: 'web9', suffix: 'prod' }));
+    h.push([s(CPU, 1)]);
+    expect(await h.stop()).toEqual([]);
+    expect(srv.received[0]!.body.toString()).toBe('cpu,host=web9 total.user=1 1700000000\n');
   });
 
   it('gzip bodies decode to the same text for json, diamond_json and graphite', async () => {

@@ -13,6 +13,6 @@ export interface BodyEncoder {
 /** What an encoder needs to name a sample: sonde's rendered path and the host it belongs to. */
 export interface Naming {
   path(name: MetricName): string;
-  /** The handler's `host` option, when set: the host tag and label, in place of the path's. */
+  /** The host tag and label: the handler's `host` option, else the agent's host ('' with none). */
   readonly host: string | undefined;
 }

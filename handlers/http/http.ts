@@ -241,7 +241,7 @@ export default defineHandler({
     if (config.format === 'influx' && !url.searchParams.has('precision')) url.searchParams.set('precision', 's');
     const isHttps = url.protocol === 'https:';
     const agent = isHttps ? new https.Agent({ keepAlive: true, maxSockets: 1, ...tlsOptions(config.tls as TlsConfig) }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const encoder = encoderFor(config.format, config, url, { path: (n) => ctx.path(n), host: config.host });
+    const encoder = encoderFor(config.format, config, url, { path: (n) => ctx.path(n), host: config.host ?? ctx.host ?? '' });
     const headers: Record<string, string> = { 'User-Agent': 'sonde', 'Content-Type': encoder.contentType, ...config.headers };
     const secrets: string[] = [];
     if (config.format === 'prometheus_remote_write') {

@@ -10,12 +10,13 @@ export function relativePath(name: MetricName): string {
 }
 
 /**
- * The host of a rendered path: the segment after path_prefix's first one (`servers.<host>.cpu…`,
- * as Diamond's Metric.getPathPrefix assumes), or the first one when the path has no prefix.
- * `override` (the handler's `host` option) wins; a prefix of several dotted parts needs it.
+ * The host of a sample: `known` (the handler's `host` option, or the agent's own host, which the
+ * core passes as ctx.host). Only a context without one falls back to reading the rendered path:
+ * the segment after path_prefix's first one (`servers.<host>.cpu…`, as Diamond's
+ * Metric.getPathPrefix assumes), or the first one when the path has no prefix.
  */
-export function hostOf(path: string, name: MetricName, override: string | undefined): string {
-  if (override !== undefined && override !== '') return override;
+export function hostOf(path: string, name: MetricName, known: string | undefined): string {
+  if (known !== undefined) return known;
   const rel = relativePath(name);
   const head = path.length > rel.length && path.endsWith(rel) ? path.slice(0, path.length - rel.length - 1) : '';
   if (head === '') return '';

@@ -8,6 +8,7 @@ import type { MetricName, Sample } from '../model/sample.js';
 /** Renders a sample's name as its dotted path (prefix, host, suffix and the name's segments). */
 export interface PathSource {
   render(name: MetricName): string;
+  hostSegment?(): string | undefined;
 }
 
 export class HandlerInstance {
@@ -29,7 +30,7 @@ export class HandlerInstance {
   }
 
   private ctx(signal: AbortSignal): HandlerContext<Record<string, unknown>, unknown> {
-    return { config: this.section.config, state: this.state, path: this.path, signal, log: this.log, stateDir: this.stateDir };
+    return { config: this.section.config, state: this.state, path: this.path, signal, log: this.log, stateDir: this.stateDir, host: this.paths.hostSegment?.() };
   }
 
   /** Sends one batch through the plugin, initialising it first if it has not been. */

@@ -89,8 +89,11 @@ export interface PathOptions {
 export class PathRenderer {
   private readonly head: string;
   private readonly cache = new WeakMap<MetricName, string>();
+  /** The host segment as it appears in every path (sanitised); undefined without one. */
+  readonly host: string | undefined;
 
   constructor(opts: PathOptions) {
+    this.host = opts.host !== undefined ? sanitizeSegment(opts.host) : undefined;
     const parts: string[] = [];
     if (opts.prefix) parts.push(sanitizeDottedPrefix(opts.prefix));
     if (opts.host !== undefined) parts.push(sanitizeSegment(opts.host));

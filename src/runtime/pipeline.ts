@@ -35,6 +35,11 @@ export class MetricPaths {
     return this.renderer.render(name);
   }
 
+  /** The host segment of every path (undefined with hostname_method: none, or before it is resolved). */
+  hostSegment(): string | undefined {
+    return this.renderer?.host;
+  }
+
   use(renderer: PathRenderer): void {
     this.renderer = renderer;
   }

@@ -159,13 +159,13 @@ export interface RunningHttp {
   stop(ms?: number): Promise<Sample[]>;
 }
 
-export function startHttp(config: Record<string, unknown>, outbox: Partial<OutboxSettings> = {}): RunningHttp {
+export function startHttp(config: Record<string, unknown>, outbox: Partial<OutboxSettings> = {}, renderer: PathRenderer = paths): RunningHttp {
   const cfg = httpHandler.schema.parse(config);
   const { log, said } = recordingLog();
   const failures: Error[] = [];
   const rejections: Rejection[] = [];
   let state: unknown;
-  const ctx = (signal: AbortSignal) => ({ config: cfg, state, path: (n: Sample['name']) => paths.render(n), signal, log }) as HandlerContext<typeof cfg, never>;
+  const ctx = (signal: AbortSignal) => ({ config: cfg, state, path: (n: Sample['name']) => renderer.render(n), signal, log, host: renderer.host }) as HandlerContext<typeof cfg, never>;
   const events: OutboxEvents = {
     sendFailed: (err) => void failures.push(err),
     recovered() {},
