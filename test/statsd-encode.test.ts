@@ -268,6 +268,24 @@ describe('statsd counter totals on disk', () => {
   });
 });
 
+describe('statsd counter totals past max_names', () => {
+  it('of names last sent together, the newest are forgotten first: a long-lived name outlives a wave of new ones', () => {
+    const st = new CounterState('b');
+    const stay = st.entry('stay', 0);
+    // one send carried stay and 1,500 names seen for the first time; the bound keeps 900 of them
+    const wave = Array.from({ length: 1500 }, (_, i) => st.entry(`w${i}`, 0));
+    st.begin();
+    for (const e of [stay, ...wave]) st.growth(e, 1);
+    st.commit(5);
+    expect(st.sweep(10, 1000, 1000)).toBe(1501 - 900);
+    expect(st.size).toBe(900);
+    expect(st.entry('stay', 10).at).toBe(5);
+    // the wave's first 899 stayed with it, its last 601 went
+    expect(st.entry('w898', 10).at).toBe(5);
+    expect(st.entry('w899', 10).at).toBe(10);
+  });
+});
+
 describe('statsd pacing', () => {
   it('lets a burst of about half a default socket buffer go at once, then paces at udp_rate', () => {
     let t = 0;

@@ -68,6 +68,23 @@ describe('sonde once with the statsd handler', () => {
   }
 });
 
+describe('sonde check-config with absurd statsd settings', () => {
+  it('names the file, line, key and what it expected for max_packet_bytes 0, 1, 70000 and "big"', () => {
+    const dir = tmpdir();
+    const cases: [string, string][] = [
+      ['0', 'must be at least 64, got 0'],
+      ['1', 'must be at least 64, got 1'],
+      ['70000', 'must be at most 65507, got 70000'],
+      ['big', 'expected a number, got "big"'],
+    ];
+    for (const [value, why] of cases) {
+      const conf = writeFiles(dir, { 'sonde.yaml': `hostname: x\nstate_dir: ${dir}/state\ncollectors:\n  loadavg: {}\nhandlers:\n  statsd:\n    max_packet_bytes: ${value}\n` })['sonde.yaml']!;
+      const r = sonde(['check-config', '--config', conf]);
+      expect({ value, status: r.status, first: r.stderr.split('\n')[0] }).toEqual({ value, status: 78, first: `${conf}:7: handlers.statsd.max_packet_bytes: ${why}` });
+    }
+  });
+});
+
 describe('sonde logster -o statsd', () => {
   // 150 datagrams fit the receiving socket's default buffer (212 KiB, ~1 KiB each as the kernel counts them) even when
   // the test process is too busy to read them at once: Logster's way sends them back to back.

@@ -5,9 +5,8 @@
 // start) so a restart is no spike; totals from another boot are dropped, as the kernel's counters
 // started again. Bounded: a name not sent for `ttlMs` is forgotten, and past `maxNames` the least
 // recently sent are.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdir, open, rename, unlink } from 'node:fs/promises';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { readStateFile, writeStateFile, writeStateFileSync } from './state-file.js';
 
 export interface CounterEntry {
   /** The total last sent (or first seen) for this name; NaN until one was. */
@@ -104,7 +103,9 @@ export class CounterState {
       if (e.at < before) this.forget(k, e);
     }
     if (this.map.size <= maxNames) return 0;
-    const byAge = [...this.map].sort((a, b) => a[1].at - b[1].at);
+    // Least recently sent first; of those sent together, the newest names (last in the map's
+    // insertion order) first, so a long-lived name outlives a wave of new ones.
+    const byAge = [...this.map].reverse().sort((a, b) => a[1].at - b[1].at);
     const drop = this.map.size - Math.floor(maxNames * 0.9);
     for (let i = 0; i < drop; i++) this.forget(byAge[i]![0], byAge[i]![1]);
     return drop;
@@ -129,7 +130,7 @@ export class CounterState {
   load(file: string, now: number, ttlMs: number): { result: 'loaded'; totals: number } | { result: 'other-boot' | 'missing' } {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = readStateFile(file);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { result: 'missing' };
       throw err;
@@ -148,59 +149,17 @@ export class CounterState {
     return { result: 'loaded', totals };
   }
 
-  /** Writes the state to `file` atomically (temp file, fsync, rename), blocking: for close. */
+  /** Writes the state to `file` atomically (a temporary file, synced, renamed), blocking: for close. */
   saveSync(file: string): void {
     const data = JSON.stringify(this.toJSON());
     this.dirty = false;
-    mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    const fd = openSync(tmp, 'w', 0o644);
-    try {
-      writeSync(fd, data);
-      fsyncSync(fd);
-    } catch (err) {
-      closeSync(fd);
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* already gone */
-      }
-      throw err;
-    }
-    closeSync(fd);
-    renameSync(tmp, file);
-    try {
-      // The rename is made durable by syncing the directory (some filesystems cannot).
-      const dfd = openSync(path.dirname(file), 'r');
-      fsyncSync(dfd);
-      closeSync(dfd);
-    } catch {
-      /* the rename is still atomic */
-    }
+    writeStateFileSync(file, data);
   }
 
   /** The same without blocking the agent's thread: for the saves after sends. */
   async save(file: string): Promise<void> {
     const data = JSON.stringify(this.toJSON());
     this.dirty = false;
-    await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    const fh = await open(tmp, 'w', 0o644);
-    try {
-      await fh.writeFile(data);
-      await fh.sync();
-    } catch (err) {
-      await fh.close();
-      await unlink(tmp).catch(() => undefined);
-      throw err;
-    }
-    await fh.close();
-    await rename(tmp, file);
-    try {
-      const dh = await open(path.dirname(file), 'r');
-      await dh.sync().finally(() => dh.close());
-    } catch {
-      /* the rename is still atomic */
-    }
+    await writeStateFile(file, data);
   }
 }

@@ -247,7 +247,8 @@ export class Encoder {
     const before = now - ttlMs;
     for (const [k, e] of this.names) if (e.used < before) this.names.delete(k);
     if (this.names.size <= maxNames) return;
-    const byAge = [...this.names].sort((a, b) => a[1].used - b[1].used);
+    // As CounterState.sweep: of names sent together, the newest go first.
+    const byAge = [...this.names].reverse().sort((a, b) => a[1].used - b[1].used);
     const drop = this.names.size - Math.floor(maxNames * 0.9);
     for (let i = 0; i < drop; i++) this.names.delete(byAge[i]![0]);
   }

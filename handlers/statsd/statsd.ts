@@ -6,8 +6,9 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { bytes, defineHandler, duration, z, type HandlerContext } from '../../src/plugin-api.js';
+import { bytes, defineHandler, duration, z, type HandlerContext, type Sample } from '../../src/plugin-api.js';
 import { CounterState, STATE_FILE } from './counter-state.js';
+import { removeStateFile } from './state-file.js';
 import { Encoder } from './encode.js';
 import { Packer } from './pack.js';
 import { Pacer } from './pacing.js';
@@ -32,6 +33,8 @@ const FORGET_AFTER_MS = 24 * 3600_000;
 const SWEEP_EVERY_MS = 60_000;
 /** Counter totals are saved this long after the send that changed them (and at close). */
 const SAVE_DELAY_MS = 1000;
+/** After failed saves (a full disk, a directory in the way), the next waits twice as long, up to this. */
+const MAX_SAVE_DELAY_MS = 60_000;
 
 const configSchema = z.object({
   destination: z
@@ -98,8 +101,11 @@ interface State {
   readonly stateFile: string | undefined;
   udp: Udp | undefined;
   tcp: Tcp | undefined;
+  unfinished: Unfinished | undefined;
   saving: Promise<void> | undefined;
   saveTimer: NodeJS.Timeout | undefined;
+  /** How long after a send the next save waits: SAVE_DELAY_MS, longer after failed ones. */
+  saveDelay: number;
   lastSweep: number;
   /** Closed: no more saves from timers (a replacement may own the file by now). */
   closed: boolean;
@@ -182,10 +188,24 @@ function closeUdp(u: Udp | undefined): void {
   }
 }
 
-/** Sends the packed datagrams, paced; fails when a send or an ICMP refusal says StatsD is not there. */
-async function sendUdp(st: State, ctx: Ctx): Promise<void> {
-  const { packer, pacer } = st;
-  if (packer.count === 0) return;
+/**
+ * The datagrams of a batch whose send was abandoned (send_timeout) part way through a paced
+ * burst. Those before `next` are with the kernel and StatsD counts them; when the outbox retries
+ * the same batch, the rest go from here, or a burst longer than send_timeout would never get
+ * through and would count its start again each time.
+ */
+interface Unfinished {
+  readonly batch: readonly Sample[];
+  readonly buf: Buffer;
+  readonly starts: Int32Array;
+  readonly ends: Int32Array;
+  readonly count: number;
+  readonly next: number;
+}
+
+/** Sends datagrams `from` on, paced; fails when a send or an ICMP refusal says StatsD is not there. */
+async function sendUdp(st: State, ctx: Ctx, batch: readonly Sample[], d: Omit<Unfinished, 'batch' | 'next'>, from: number): Promise<void> {
+  if (from >= d.count) return;
   const u = await openUdp(st, ctx.config);
   if (u.refused !== undefined) {
     // Heard after the last send returned: what it sent was lost. This batch waits for a retry.
@@ -193,7 +213,7 @@ async function sendUdp(st: State, ctx: Ctx): Promise<void> {
     closeUdp(u);
     throw err;
   }
-  const buf = st.encoder.buf;
+  const { pacer } = st;
   let pending = 0;
   let failed: Error | undefined;
   let wake: (() => void) | undefined;
@@ -201,13 +221,14 @@ async function sendUdp(st: State, ctx: Ctx): Promise<void> {
     if (err && failed === undefined) failed = udpError(st, err as NodeJS.ErrnoException);
     if (--pending === 0) wake?.();
   };
+  let i = from;
   try {
-    for (let i = 0; i < packer.count && failed === undefined && u.refused === undefined; i++) {
-      const start = packer.starts[i]!;
-      const len = packer.ends[i]! - start;
+    for (; i < d.count && failed === undefined && u.refused === undefined; i++) {
+      const start = d.starts[i]!;
+      const len = d.ends[i]! - start;
       for (let w = pacer.take(len); w > 0; w = pacer.take(len)) await sleep(w, ctx.signal);
       pending++;
-      u.socket.send(buf, start, len, done);
+      u.socket.send(d.buf, start, len, done);
     }
     if (pending > 0) {
       await new Promise<void>((resolve, reject) => {
@@ -221,10 +242,12 @@ async function sendUdp(st: State, ctx: Ctx): Promise<void> {
       });
     }
   } catch (err) {
-    // Abandoned (send_timeout or shutdown) with datagrams still queued on the socket: they keep
-    // this buffer, so the next batch is written into another.
-    st.encoder.detach();
-    closeUdp(u);
+    // Abandoned with datagrams handed to the socket: those go out (the socket stays open and keeps
+    // this buffer, so the next batch is written into another); a retry of this batch sends the rest.
+    if (failed === undefined && u.refused === undefined) {
+      st.unfinished = { batch, buf: d.buf, starts: d.starts.slice(0, d.count), ends: d.ends.slice(0, d.count), count: d.count, next: i };
+    }
+    if (d.buf === st.encoder.buf) st.encoder.detach();
     throw err;
   }
   // On loopback the refusal of this batch's datagrams comes back before the next turn of the loop.
@@ -307,7 +330,19 @@ function sendTcp(st: State, conn: Tcp, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Saves the counter totals a moment after a send changed them; one save at a time. */
+/**
+ * After a failed save the totals on disk are older than those sent: taken after a restart, they
+ * would send again the growth sent since. They are removed; what the operator hears says which.
+ */
+function saveFailed(file: string, err: Error): string {
+  const left = removeStateFile(file);
+  if (left === undefined) {
+    return `statsd: cannot save counter totals to ${file} (${err.message}); no older totals are left there, so after a restart each counter sends nothing until its second sample (rather than send again the growth it sent since). Check that directory and its file system`;
+  }
+  return `statsd: cannot save counter totals to ${file} (${err.message}), nor remove the older ones there (${left.message}): after a restart each counter would send again the growth it sent since they were saved. Check that directory and its file system`;
+}
+
+/** Saves the counter totals a moment after a send changed them; one save at a time, backing off while they fail. */
 function scheduleSave(st: State, ctx: Ctx): void {
   if (st.stateFile === undefined || st.closed || !st.counters.dirty || st.saveTimer !== undefined) return;
   const file = st.stateFile;
@@ -317,15 +352,19 @@ function scheduleSave(st: State, ctx: Ctx): void {
     if (st.saving !== undefined) return scheduleSave(st, ctx);
     st.saving = st.counters
       .save(file)
+      .then(() => {
+        st.saveDelay = SAVE_DELAY_MS;
+      })
       .catch((err: Error) => {
         st.counters.dirty = true;
-        ctx.log.warn(`statsd: cannot save counter totals to ${file} (${err.message}); after a restart each counter would send nothing until its second sample. Check that directory and its file system`);
+        st.saveDelay = Math.min(st.saveDelay * 2, MAX_SAVE_DELAY_MS);
+        ctx.log.warn(saveFailed(file, err));
       })
       .finally(() => {
         st.saving = undefined;
         scheduleSave(st, ctx);
       });
-  }, SAVE_DELAY_MS);
+  }, st.saveDelay);
   st.saveTimer.unref();
 }
 
@@ -375,8 +414,10 @@ export default defineHandler({
       stateFile,
       udp: undefined,
       tcp: undefined,
+      unfinished: undefined,
       saving: undefined,
       saveTimer: undefined,
+      saveDelay: SAVE_DELAY_MS,
       lastSweep: now,
       closed: false,
     };
@@ -386,8 +427,16 @@ export default defineHandler({
     const now = Date.now();
     sweep(st, ctx, now);
     if (ctx.config.protocol === 'udp') {
-      st.encoder.encode(batch, ctx.path, now, st.packer, ctx.config.max_packet_bytes);
-      await sendUdp(st, ctx);
+      const left = st.unfinished;
+      st.unfinished = undefined;
+      if (left !== undefined && left.batch === batch) {
+        // The counters' pending totals are still those of this batch's encoding: no encode since.
+        await sendUdp(st, ctx, batch, left, left.next);
+      } else {
+        st.encoder.encode(batch, ctx.path, now, st.packer, ctx.config.max_packet_bytes);
+        const p = st.packer;
+        await sendUdp(st, ctx, batch, { buf: st.encoder.buf, starts: p.starts, ends: p.ends, count: p.count }, 0);
+      }
     } else {
       st.encoder.encode(batch, ctx.path, now);
       if (st.encoder.len > 0) await sendTcp(st, await openTcp(st, ctx), ctx.signal);
@@ -408,7 +457,7 @@ export default defineHandler({
       try {
         st.counters.saveSync(st.stateFile);
       } catch (err) {
-        ctx.log.warn(`statsd: cannot save counter totals to ${st.stateFile} (${(err as Error).message}); after this restart each counter sends nothing until its second sample. Check that directory and its file system`);
+        ctx.log.warn(saveFailed(st.stateFile, err as Error));
       }
     }
   },

@@ -1,12 +1,21 @@
 // Etsy's statsd (the npm package, a dev dependency) on free loopback ports, started and stopped by
 // the test: a UDP and a TCP listener, its admin (management) interface, and optionally its graphite
-// backend pointed at a real carbon-cache (test/helpers/carbon.ts) for flushed values in whisper.
+// backend pointed at a real carbon-cache (test/helpers/carbon.ts) for flushed values in whisper;
+// and the statsd handler driven by a real outbox, as the core drives it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { expect } from 'vitest';
+import statsd from '../../handlers/statsd/statsd.js';
+import type { OutboxSettings } from '../../src/config/types.js';
+import { Outbox, type OutboxEvents } from '../../src/delivery/outbox.js';
+import type { PathRenderer } from '../../src/model/naming.js';
+import type { Sample } from '../../src/model/sample.js';
+import type { HandlerContext } from '../../src/plugin-api.js';
 import { freePort } from './carbon.js';
+import { recordingLog } from './plugin-log.js';
 
 const STATS_JS = path.resolve(import.meta.dirname, '..', '..', 'node_modules', 'statsd', 'stats.js');
 
@@ -136,6 +145,56 @@ export async function startStatsd(dir: string, opts: StatsdOptions = {}): Promis
       child.kill('SIGCONT');
       child.kill('SIGTERM');
       await exited;
+    },
+  };
+}
+
+/** The statsd handler at work: its real outbox, its context as the core gives it. */
+export interface RunningHandler {
+  push(samples: Sample[]): void;
+  /** Sends what is queued, waits for it, closes the handler (counter totals saved). */
+  stop(): Promise<void>;
+  readonly outbox: Outbox;
+  readonly failures: Error[];
+  /** What the handler logged, as `<level> <message>`. */
+  readonly said: string[];
+  /** Samples the outbox dropped as rejected (RejectedSamplesError), with the reason. */
+  readonly rejected: { count: number; first: Sample; reason: Error }[];
+}
+
+/** Outbox settings for tests: quick retries, no spool, no resend window (as the handler asks). */
+export const TEST_OUTBOX: OutboxSettings = { batchSize: 1000, flushInterval: 10, queueSize: 1_000_000, sendTimeout: 5000, retryMin: 50, retryMax: 200, spool: false, spoolMaxBytes: 0, spoolMaxAge: 0, resendWindow: 0 };
+
+/** Starts the handler with `config` (its YAML section as an object), with a state directory when given one. */
+export function startHandler(config: Record<string, unknown>, paths: PathRenderer, stateDir?: string, outbox: Partial<OutboxSettings> = {}): RunningHandler {
+  const cfg = statsd.schema.parse(config);
+  const { log, said } = recordingLog();
+  const failures: Error[] = [];
+  const rejected: RunningHandler['rejected'] = [];
+  const base = { config: cfg, path: (n: Sample['name']) => paths.render(n), log, stateDir };
+  let state: unknown;
+  const ctx = (signal: AbortSignal) => ({ ...base, state, signal }) as HandlerContext<typeof cfg, never>;
+  const events: OutboxEvents = { sendFailed: (err) => void failures.push(err), recovered() {}, dropped() {}, rejected: (count, first, reason) => void rejected.push({ count, first, reason }) };
+  const ob = new Outbox(
+    'statsd',
+    { ...TEST_OUTBOX, ...outbox },
+    async (batch, signal) => {
+      state ??= await statsd.init!(ctx(signal) as never);
+      await statsd.send(batch, ctx(signal));
+    },
+    events,
+  );
+  ob.start();
+  return {
+    push: (s) => ob.push(s),
+    outbox: ob,
+    failures,
+    said,
+    rejected,
+    async stop() {
+      const left = await ob.drain(performance.now() + 10_000);
+      expect(left).toEqual([]);
+      if (state !== undefined) await statsd.close!(ctx(new AbortController().signal));
     },
   };
 }
