@@ -163,6 +163,8 @@ async function measure(instances, n) {
   const sCpu = cpuMs(sonde.pid) - s0;
   const eCpu = exporters.reduce((sum, e, k) => sum + cpuMs(e.proc.pid) - e0[k], 0);
   const sRss = rssKiB(sonde.pid).peak / 1024;
+  // Beside the peak: where the sawtooth of V8's collections stands when the measurement ends.
+  const sRssEnd = rssKiB(sonde.pid).now / 1024;
   const eRss = exporters.map((e) => rssKiB(e.proc.pid).peak / 1024);
   const lines = graphite.count() - lines0;
   scraping = false;
@@ -178,6 +180,7 @@ async function measure(instances, n) {
     sondeValues: lines / (collections * n),
     exporterValues: exporters.reduce((s, e) => s + e.values, 0) / scrapes,
     sondeRss: sRss,
+    sondeRssEnd: sRssEnd,
     exporterRss: eRss.reduce((a, b) => a + b, 0) / eRss.length,
     exporterRssTotal: eRss.reduce((a, b) => a + b, 0),
   };
@@ -195,7 +198,7 @@ try {
   for (const n of counts) rows.push(await measure(instances, n));
   console.log(
     table(
-      ['instances', 'sonde CPU ms / instance-collection', 'exporter CPU ms / scrape', 'sonde / exporter CPU', 'values / collection (sonde, exporter)', 'sonde RSS MB', 'exporter RSS MB each (all)'],
+      ['instances', 'sonde CPU ms / instance-collection', 'exporter CPU ms / scrape', 'sonde / exporter CPU', 'values / collection (sonde, exporter)', 'sonde RSS MB', 'sonde RSS MB at end', 'exporter RSS MB each (all)'],
       rows.map((x) => [
         x.n,
         x.sondePer.toFixed(3),
@@ -203,6 +206,7 @@ try {
         (x.sondePer / x.exporterPer).toFixed(2),
         `${x.sondeValues.toFixed(0)}, ${x.exporterValues.toFixed(0)}`,
         x.sondeRss.toFixed(1),
+        x.sondeRssEnd.toFixed(1),
         `${x.exporterRss.toFixed(1)} (${x.exporterRssTotal.toFixed(1)})`,
       ]),
     ),

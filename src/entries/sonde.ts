@@ -61,6 +61,9 @@ const argv = process.argv.slice(2);
 const AGENT_V8_FLAGS: Record<string, string> = {
   'max-opt': '--max-opt=1',
   'semi-space-growth-factor': '--semi-space-growth-factor=1',
+  // The old generation grows 2 MB past what a full GC left, not 8: ~6 MB less with ten MySQL
+  // instances, same CPU. A pattern, so that `--no-optimize-for-size` is a choice too.
+  '(?:no-)?optimize-for-size': '--optimize-for-size',
 };
 if (argv[0] === 'run') {
   const chosen = `${process.execArgv.join(' ')} ${process.env.NODE_OPTIONS ?? ''}`;

@@ -42,13 +42,18 @@ export function sanitizeSegmentIn(raw: string, cs: SegmentCharset): string {
  * dot) are dropped rather than kept as empty segments; a name with no parts at all becomes `_`.
  */
 export function splitDotted(name: string, cs: SegmentCharset = GRAPHITE_CHARS): string[] {
+  // split() gives an array of exactly its length; one grown by push() holds 17 places (~130 bytes
+  // more), and the name table keeps one such array for each of its names.
   const parts = name.split('.');
-  const out: string[] = [];
-  for (const p of parts) {
-    if (p.length > 0) out.push(sanitizeSegmentIn(p, cs));
+  if (cs.dotted.test(name)) return parts;
+  let kept = 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.length > 0) parts[kept++] = sanitizeSegmentIn(p, cs);
   }
-  if (out.length === 0) out.push('_');
-  return out;
+  if (kept === 0) return ['_'];
+  parts.length = kept;
+  return parts;
 }
 
 /**
@@ -104,7 +109,15 @@ export class PathRenderer {
   render(name: MetricName): string {
     let path = this.cache.get(name);
     if (path === undefined) {
-      path = this.head.length > 0 ? `${this.head}.${relativePath(name)}` : relativePath(name);
+      // One join makes one flat string; joining piece by piece would keep a tree of the pieces
+      // (about 80 bytes more for each name held here) until the path is first written out.
+      const parts: string[] = [];
+      if (name.collector !== '') parts.push(name.collector);
+      if (name.instance !== undefined) parts.push(name.instance);
+      for (let i = 0; i < name.segments.length; i++) parts.push(name.segments[i]!);
+      if (this.head.length > 0) parts.unshift(this.head);
+      // A name with no part at all keeps the trailing dot relativePath gives it.
+      path = parts.length === 0 ? '' : parts.length === 1 && this.head.length > 0 ? `${this.head}.` : parts.join('.');
       this.cache.set(name, path);
     }
     return path;
@@ -146,15 +159,36 @@ export interface NameTableOptions {
 /** Marks a path in `origins` whose collision was reported already. */
 const REPORTED = '\u0002';
 
+/** Array names, one segment per level: found without joining the segments into a key. */
+interface Branch {
+  name: MetricName | undefined;
+  next: Map<string, Branch> | undefined;
+}
+
+/** The names of one instance (or of none). */
+interface Scope {
+  /** Dotted names, by the string as the plugin wrote it. */
+  readonly dotted: Map<string, MetricName>;
+  readonly arrays: Branch;
+}
+
+function newScope(): Scope {
+  return { dotted: new Map(), arrays: { name: undefined, next: undefined } };
+}
+
 /** Interns names: the same (collector, instance, name) gives the same object every time. */
 export class NameTable {
-  // Names emitted without an instance (most) are found without building a key string:
-  // dotted names by the string itself, one- and two-segment arrays through nested maps.
-  private readonly dotted = new Map<string, MetricName>();
-  private readonly bySegments = new Map<string, { one?: MetricName; two: Map<string, MetricName> }>();
-  private readonly byKey = new Map<string, MetricName>();
-  /** Sanitised path -> the name first made into it, as written; kept only to report collisions. */
-  private readonly origins: Map<string, string> | undefined;
+  // Each emit finds its name by the strings it was given (the instance, the dotted name or each
+  // segment), so a name seen before costs no new string: an emit is the agent's hottest path.
+  private readonly root = newScope();
+  private readonly byInstance = new Map<string, Scope>();
+  /** The segments of dotted names made with an instance, by the name as written (see segmentsOf). */
+  private readonly sharedSegments = new Map<string, readonly string[]>();
+  /**
+   * Sanitised instance ('' for none) -> path below it -> the name first made into it, as written,
+   * for names not written as their path; kept only to report collisions.
+   */
+  private readonly origins: Map<string, Map<string, string>> | undefined;
   private readonly onCollision: NameTableOptions['onCollision'];
   private readonly collectorPath: string;
   readonly maxNames: number;
@@ -193,35 +227,47 @@ export class NameTable {
   }
 
   private find(name: string | readonly string[], instance: string | undefined, strict: boolean): MetricName | NameRefusal {
-    if (instance === undefined) {
-      if (typeof name === 'string') {
-        const n = this.dotted.get(name);
-        if (n !== undefined) return n;
-        const made = this.make(name, undefined, strict);
-        if (typeof made !== 'string') this.dotted.set(name, made);
-        return made;
-      }
-      if (name.length === 1 || name.length === 2) {
-        const first = name[0]!;
-        const level = this.bySegments.get(first);
-        const found = name.length === 1 ? level?.one : level?.two.get(name[1]!);
-        if (found !== undefined) return found;
-        const made = this.make(name, undefined, strict);
-        if (typeof made === 'string') return made;
-        // Made only for a name that was accepted: refused names leave nothing behind.
-        let l = level;
-        if (l === undefined) this.bySegments.set(first, (l = { two: new Map() }));
-        if (name.length === 1) l.one = made;
-        else l.two.set(name[1]!, made);
-        return made;
-      }
+    const scope = instance === undefined ? this.root : this.byInstance.get(instance);
+    if (typeof name === 'string') {
+      const found = scope?.dotted.get(name);
+      if (found !== undefined) return found;
+      const made = this.make(name, instance, strict);
+      // Made only for a name that was accepted: refused names leave nothing behind.
+      if (typeof made !== 'string') (scope ?? this.scopeOf(instance!)).dotted.set(name, made);
+      return made;
     }
-    const key = typeof name === 'string' ? `${instance ?? ''}\u0000${name}` : `${instance ?? ''}\u0001${name.join('\u0000')}`;
-    const found = this.byKey.get(key);
-    if (found !== undefined) return found;
+    let branch = scope?.arrays;
+    for (let i = 0; i < name.length && branch !== undefined; i++) branch = branch.next?.get(name[i]!);
+    if (branch?.name !== undefined) return branch.name;
     const made = this.make(name, instance, strict);
-    if (typeof made !== 'string') this.byKey.set(key, made);
+    if (typeof made === 'string') return made;
+    let at = (scope ?? this.scopeOf(instance!)).arrays;
+    for (let i = 0; i < name.length; i++) {
+      const next = (at.next ??= new Map());
+      let child = next.get(name[i]!);
+      if (child === undefined) next.set(name[i]!, (child = { name: undefined, next: undefined }));
+      at = child;
+    }
+    at.name = made;
     return made;
+  }
+
+  /**
+   * A name's segments, frozen. The instances of one collector mostly have the same names
+   * (mysql.m0.Questions, mysql.m1.Questions): theirs are one array, not one for each instance.
+   */
+  private segmentsOf(raw: string | readonly string[], instance: string | undefined): readonly string[] {
+    if (typeof raw !== 'string') return Object.freeze(raw.map(sanitizeSegment));
+    if (instance === undefined) return Object.freeze(splitDotted(raw));
+    let segments = this.sharedSegments.get(raw);
+    if (segments === undefined) this.sharedSegments.set(raw, (segments = Object.freeze(splitDotted(raw))));
+    return segments;
+  }
+
+  private scopeOf(instance: string): Scope {
+    let s = this.byInstance.get(instance);
+    if (s === undefined) this.byInstance.set(instance, (s = newScope()));
+    return s;
   }
 
   private make(raw: string | readonly string[], instance: string | undefined, strict: boolean): MetricName | NameRefusal {
@@ -230,26 +276,61 @@ export class NameTable {
       if (problem !== undefined) return problem;
       if (this.count >= this.maxNames) return 'full';
     }
-    const segments = typeof raw === 'string' ? splitDotted(raw) : raw.map(sanitizeSegment);
     const inst = instance === undefined ? undefined : sanitizeSegment(instance);
-    const name: MetricName = Object.freeze({ collector: this.collectorPath, instance: inst, segments: Object.freeze(segments) });
+    const name: MetricName = Object.freeze({ collector: this.collectorPath, instance: inst, segments: this.segmentsOf(raw, instance) });
     if (this.origins !== undefined) this.noteOrigin(this.origins, raw, instance, name);
     this.count++;
     return name;
   }
 
   /** Reports a second, different name written into the path of one made before. */
-  private noteOrigin(origins: Map<string, string>, raw: string | readonly string[], instance: string | undefined, name: MetricName): void {
-    // As written, split as splitDotted splits: `a.b`, `a..b` and ['a', 'b'] are one name, not a collision.
-    const written = typeof raw === 'string' ? raw.split('.').filter((p) => p.length > 0) : raw;
-    const origin = `${instance ?? ''}\u0001${written.join('\u0000')}`;
-    const key = pathKey(name);
-    const before = origins.get(key);
-    if (before === undefined) origins.set(key, origin);
-    else if (before !== origin && before !== REPORTED) {
-      origins.set(key, REPORTED);
-      this.onCollision?.(showOrigin(before), showOrigin(origin), relativePath(name));
+  private noteOrigin(origins: Map<string, Map<string, string>>, raw: string | readonly string[], instance: string | undefined, name: MetricName): void {
+    // Most names are written as their path; two such names on one path are one name, so only
+    // the others are held here. A name written as its path finds itself in the tables instead.
+    const asPath = instance === name.instance && (typeof raw === 'string' ? GRAPHITE_CHARS.dotted.test(raw) : raw.every((s, i) => s === name.segments[i]));
+    const instanceKey = name.instance ?? '';
+    const paths = origins.get(instanceKey);
+    if (asPath && paths === undefined) return;
+    const path = asPath && typeof raw === 'string' ? raw : name.segments.join('.');
+    const before = paths?.get(path);
+    if (before === REPORTED) return;
+    if (asPath) {
+      if (before === undefined) return;
+      const written = writtenAs(name.instance, name.segments);
+      if (before !== written) this.collided(origins, instanceKey, path, before, written, name);
+      return;
     }
+    // As written, split as splitDotted splits: `a.b`, `a..b` and ['a', 'b'] are one name, not a collision.
+    const origin = writtenAs(instance, typeof raw === 'string' ? raw.split('.').filter((p) => p.length > 0) : raw);
+    if (before !== undefined) {
+      if (before !== origin) this.collided(origins, instanceKey, path, before, origin, name);
+      return;
+    }
+    if (this.heldAsPath(name)) {
+      const first = writtenAs(name.instance, name.segments);
+      if (first !== origin) return this.collided(origins, instanceKey, path, first, origin, name);
+    }
+    let p = paths;
+    if (p === undefined) origins.set(instanceKey, (p = new Map()));
+    p.set(path, origin);
+  }
+
+  /** Says once that `second` lands on the path of `first` (both as written). */
+  private collided(origins: Map<string, Map<string, string>>, instanceKey: string, path: string, first: string, second: string, name: MetricName): void {
+    let paths = origins.get(instanceKey);
+    if (paths === undefined) origins.set(instanceKey, (paths = new Map()));
+    paths.set(path, REPORTED);
+    this.onCollision?.(showOrigin(first), showOrigin(second), relativePath(name));
+  }
+
+  /** True when a name written as the path of `name` (sanitised instance, segments) is held. */
+  private heldAsPath(name: MetricName): boolean {
+    const scope = name.instance === undefined ? this.root : this.byInstance.get(name.instance);
+    if (scope === undefined) return false;
+    if (scope.dotted.has(name.segments.join('.'))) return true;
+    let branch: Branch | undefined = scope.arrays;
+    for (let i = 0; i < name.segments.length && branch !== undefined; i++) branch = branch.next?.get(name.segments[i]!);
+    return branch?.name !== undefined;
   }
 
   /**
@@ -258,21 +339,41 @@ export class NameTable {
    */
   retain(keep: (name: MetricName) => boolean): void {
     let count = 0;
-    const kept = this.origins === undefined ? undefined : new Set<string>();
+    const kept = this.origins === undefined ? undefined : new Map<string, Set<string>>();
     const held = (n: MetricName): boolean => {
       if (!keep(n)) return false;
       count++;
-      kept?.add(pathKey(n));
+      if (kept !== undefined) {
+        const k = n.instance ?? '';
+        let paths = kept.get(k);
+        if (paths === undefined) kept.set(k, (paths = new Set()));
+        paths.add(n.segments.join('.'));
+      }
       return true;
     };
-    for (const [k, n] of this.dotted) if (!held(n)) this.dotted.delete(k);
-    for (const [k, level] of this.bySegments) {
-      if (level.one !== undefined && !held(level.one)) delete level.one;
-      for (const [k2, n] of level.two) if (!held(n)) level.two.delete(k2);
-      if (level.one === undefined && level.two.size === 0) this.bySegments.delete(k);
+    const prune = (b: Branch): boolean => {
+      if (b.name !== undefined && !held(b.name)) b.name = undefined;
+      if (b.next !== undefined) {
+        for (const [seg, child] of b.next) if (!prune(child)) b.next.delete(seg);
+        if (b.next.size === 0) b.next = undefined;
+      }
+      return b.name !== undefined || b.next !== undefined;
+    };
+    const retainScope = (s: Scope): boolean => {
+      for (const [k, n] of s.dotted) if (!held(n)) s.dotted.delete(k);
+      return prune(s.arrays) || s.dotted.size > 0;
+    };
+    retainScope(this.root);
+    for (const [instance, s] of this.byInstance) if (!retainScope(s)) this.byInstance.delete(instance);
+    if (this.origins !== undefined) {
+      for (const [instance, paths] of this.origins) {
+        const live = kept!.get(instance);
+        for (const p of paths.keys()) if (live?.has(p) !== true) paths.delete(p);
+        if (paths.size === 0) this.origins.delete(instance);
+      }
     }
-    for (const [k, n] of this.byKey) if (!held(n)) this.byKey.delete(k);
-    if (this.origins !== undefined) for (const k of this.origins.keys()) if (!kept!.has(k)) this.origins.delete(k);
+    // Names made from now on share among themselves; the names kept keep their arrays.
+    this.sharedSegments.clear();
     this.count = count;
   }
 
@@ -296,8 +397,9 @@ function unusable(raw: string | readonly string[]): NameRefusal | undefined {
   return usable ? undefined : 'empty';
 }
 
-function pathKey(n: MetricName): string {
-  return `${n.instance ?? ''}\u0001${n.segments.join('.')}`;
+/** A name as written, instance and segments, in one string that compares as the name does. */
+function writtenAs(instance: string | undefined, segments: readonly string[]): string {
+  return `${instance ?? ''}\u0001${segments.join('\u0000')}`;
 }
 
 /** A name as written, for a message: `total.user`, or its segments when one holds a dot. */

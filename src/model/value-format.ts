@@ -1,8 +1,17 @@
 // How a number is written on a text wire (Graphite plaintext, stdout).
 
+/** The last timestamp written and its ` <unix seconds>\n`: every sample of a run has the same one. */
+let tailMs = NaN;
+let tail = '';
+
 /** One Graphite plaintext line: `<path> <value> <unix seconds>\n`. */
 export function plaintextLine(path: string, value: number, precision: number | undefined, timestampMs: number): string {
-  return `${path} ${formatValue(value, precision)} ${Math.floor(timestampMs / 1000)}\n`;
+  // Called for every sample sent: three joins instead of five, with the end of the line reused.
+  if (timestampMs !== tailMs) {
+    tail = ` ${Math.floor(timestampMs / 1000)}\n`;
+    tailMs = timestampMs;
+  }
+  return path + ' ' + formatValue(value, precision) + tail;
 }
 
 /**

@@ -10,7 +10,7 @@ import { LogThrottle } from '../logging/throttle.js';
 import type { MetricName, Sample } from '../model/sample.js';
 import type { CollectorSection } from '../config/types.js';
 import { NameTable, type NameRefusal } from '../model/naming.js';
-import { keyBudget, RateTracker, type KeyBudget, type MonotonicClock, monotonicMs } from './rate.js';
+import { keyBudget, RateTracker, type KeyBudget, type MonotonicClock, monotonicMs, type RateScope } from './rate.js';
 import { systemFallback } from './fallback.js';
 
 /** New names a collector may make when neither max_names_per_collector nor its max_names says. */
@@ -67,6 +67,12 @@ export interface RunnerTotals {
 }
 
 const EXAMPLES = 3;
+/** A run is given at most this many places ahead (0.5 MB): one huge run must not cost every later one. */
+const PRESIZE_MAX = 65_536;
+
+// Made first and kept: V8 then stores a sample's numbers as they are (one timestamp per run, small
+// integers in place) instead of a 16-byte box each per sample; graphite keeps 10 s of samples.
+const SAMPLE_SHAPE = { name: undefined, value: undefined, kind: undefined, timestamp: undefined, precision: undefined };
 
 export class CollectorRunner {
   readonly key: string;
@@ -86,12 +92,20 @@ export class CollectorRunner {
   private readonly logs: LogService;
   /** Rate baseline keys by interned name. */
   private readonly rateKeys = new Map<MetricName, string>();
+  /** Baselines of rate(), derive() and delta(), each in its own part of the tracker. */
+  private readonly rateScope: RateScope;
+  private readonly deriveScope: RateScope;
+  private readonly deltaScope: RateScope;
+  /** Keeps the shape of samples alive (see SAMPLE_SHAPE). */
+  static readonly sampleShape: object = SAMPLE_SHAPE;
   /** derive() and delta() keys the collector holds in the rate tracker, against maxNames. */
   private readonly stateKeys: KeyBudget;
   private readonly throttle: LogThrottle;
   /** Plugin code runs in this scope, so its stray errors can be put down to it. */
   private readonly scope: PluginScope;
   private lastPrune = -Infinity;
+  /** Samples of the last run that was not abandoned. */
+  private lastCount = 0;
   /** Names were refused since the last prune: the table is full. */
   private fullSincePrune = false;
 
@@ -115,6 +129,10 @@ export class CollectorRunner {
     this.scope = { plugin: section.plugin.name, collector: section.key };
     this.clock = deps.clock ?? monotonicMs;
     this.rates = deps.rates ?? new RateTracker(this.clock);
+    // The keys they are saved under (sonde once) are the scope's prefix and the key.
+    this.rateScope = this.rates.scope(`${this.key}\u0000`);
+    this.deriveScope = this.rates.scope(`${this.key}\u0000\u0001`);
+    this.deltaScope = this.rates.scope(`${this.key}\u0000\u0002`);
     this.stateDir = deps.stateDir === undefined ? undefined : path.join(deps.stateDir, 'collectors', section.key);
     const parsers = deps.parsers;
     this.parser = (name) => parsers?.get(name);
@@ -127,7 +145,15 @@ export class CollectorRunner {
    * Emits after `signal` aborts are discarded: an abandoned run can never add late samples.
    */
   async run(timestamp: number, signal: AbortSignal): Promise<RunResult> {
-    const samples: Sample[] = [];
+    // As many places as the last run filled: grown by push, a run's array of thousands of samples
+    // is copied a dozen times. `made` says how many hold a sample.
+    const samples: Sample[] = new Array<Sample>(Math.min(this.lastCount, PRESIZE_MAX));
+    let made = 0;
+    /** The run's samples, the places it did not fill let go. */
+    const done = (): Sample[] => {
+      if (samples.length !== made) samples.length = made;
+      return samples;
+    };
     let invalid = 0;
     const examples: string[] = [];
     let namesRefused = 0;
@@ -135,10 +161,11 @@ export class CollectorRunner {
     const now = this.clock();
     const names = this.names;
     const healthNames = this.healthNames;
-    const rates = this.rates;
+    const rateScope = this.rateScope;
+    const deriveScope = this.deriveScope;
+    const deltaScope = this.deltaScope;
     const stateKeys = this.stateKeys;
     const stateRefusedBefore = stateKeys.refused;
-    const rateKeyPrefix = `${this.key}\u0000`;
     const healthPrefix = ['collector', this.key];
 
     /** Counts an emit that never reaches a handler, with why. Returns undefined for the caller to return. */
@@ -161,7 +188,7 @@ export class CollectorRunner {
       return refuse(name, refusalText(n, instance));
     };
     const push = (name: MetricName, value: number, kind: SampleKind, precision: number | undefined): void => {
-      if (!signal.aborted) samples.push({ name, value, kind, timestamp, precision });
+      if (!signal.aborted) samples[made++] = { name, value, kind, timestamp, precision };
     };
     const rateKeys = this.rateKeys;
     const ctx: CollectorContext<Record<string, unknown>, unknown> = {
@@ -195,22 +222,22 @@ export class CollectorRunner {
         // and hashing a new string for every counter of every run.
         let key = rateKeys.get(interned);
         if (key === undefined) {
-          key = rateKeyPrefix + (opts?.instance ?? '') + '\u0000' + (typeof name === 'string' ? name : name.join('\u0000'));
+          key = (opts?.instance ?? '') + '\u0000' + (typeof name === 'string' ? name : name.join('\u0000'));
           rateKeys.set(interned, key);
         }
-        const r = rates.derive(key, counter, now);
+        const r = rateScope.derive(key, counter, now);
         if (r !== undefined) push(interned, r, 'rate', opts?.precision);
         return r;
       },
       derive(key, counter) {
         if (typeof key !== 'string' || key.length === 0) return refuse(key, 'the key of derive() is not a non-empty string');
         if (!Number.isFinite(counter)) return refuse(key, valueProblem(counter));
-        return rates.derive(rateKeyPrefix + '\u0001' + key, counter, now, stateKeys);
+        return deriveScope.derive(key, counter, now, stateKeys);
       },
       delta(key, counter) {
         if (typeof key !== 'string' || key.length === 0) return refuse(key, 'the key of delta() is not a non-empty string');
         if (!Number.isFinite(counter)) return refuse(key, valueProblem(counter));
-        return rates.delta(rateKeyPrefix + '\u0002' + key, counter, now, stateKeys);
+        return deltaScope.delta(key, counter, now, stateKeys);
       },
       now,
       health: (name, value) => {
@@ -237,7 +264,8 @@ export class CollectorRunner {
       namesRefused += stateKeys.refused - stateRefusedBefore;
       // Refusals of a run that pruned were dealt with by its trim; the others wait for the next.
       if (namesRefused > 0 && !pruned) this.fullSincePrune = true;
-      const result: RunResult = { samples: signal.aborted ? [] : samples, error, invalid, invalidExamples: examples, namesRefused };
+      if (!signal.aborted) this.lastCount = made;
+      const result: RunResult = { samples: signal.aborted ? [] : done(), error, invalid, invalidExamples: examples, namesRefused };
       this.report(result, refusedExample);
       return result;
     };
@@ -255,7 +283,7 @@ export class CollectorRunner {
       if (forget !== undefined && now - this.lastPrune >= forget / 10) {
         this.rates.prune(now - forget);
         const full = this.fullSincePrune || namesRefused > 0 || stateKeys.refused > stateRefusedBefore;
-        if (full && !signal.aborted) this.keepOnly(samples);
+        if (full && !signal.aborted) this.keepOnly(done());
         this.fullSincePrune = false;
         this.lastPrune = now;
         pruned = true;

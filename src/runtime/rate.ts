@@ -39,13 +39,29 @@ export interface RateState {
   readonly counters: Record<string, [value: number, atMs: number]>;
 }
 
+/** One owner's baselines in a tracker (a collector's), by keys that do not repeat the owner's name. */
+export interface RateScope {
+  /** As RateTracker.derive, for the key `prefix + key`. */
+  derive(key: string, counter: number, now: number, budget?: KeyBudget): number | undefined;
+  /** As RateTracker.delta, for the key `prefix + key`. */
+  delta(key: string, counter: number, now: number, budget?: KeyBudget): { delta: number; seconds: number } | undefined;
+}
+
 /**
  * Derives rates. The first value for a key only sets the baseline; a value lower than the last
  * one is a reset (or a 32/64-bit wrap) and also only sets the baseline, so a restart of the thing
  * being counted never shows as a 2^64 spike.
  */
 export class RateTracker {
+  /** Made first and kept: baselines then hold the run's one time and small counters as they are, not in boxes of their own. */
+  static readonly lastShape: object = { value: undefined, at: undefined, budget: undefined };
+  /** Keys given whole, and baselines restored from disk until the scope they belong to asks for them. */
   private readonly last = new Map<string, Last>();
+  /**
+   * Baselines by owner prefix, then by the owner's key: a derive() of a collector finds its
+   * baseline by the string the collector passed, without building `prefix + key` for every counter.
+   */
+  private readonly scopes = new Map<string, Map<string, Last>>();
 
   constructor(private readonly clock: MonotonicClock = monotonicMs) {}
 
@@ -58,7 +74,7 @@ export class RateTracker {
    */
   derive(key: string, counter: number, now: number = this.clock(), budget?: KeyBudget): number | undefined {
     // No result object: this runs for most samples of every collection.
-    const d = this.advance(key, counter, now, budget);
+    const d = this.advance(this.last, undefined, key, counter, now, budget);
     return d === undefined ? undefined : d / (this.elapsedMs / 1000);
   }
 
@@ -67,14 +83,43 @@ export class RateTracker {
    * on the first call, after a reset (the counter went down) and when no time has passed.
    */
   delta(key: string, counter: number, now: number = this.clock(), budget?: KeyBudget): { delta: number; seconds: number } | undefined {
-    const d = this.advance(key, counter, now, budget);
+    const d = this.advance(this.last, undefined, key, counter, now, budget);
     return d === undefined ? undefined : { delta: d, seconds: this.elapsedMs / 1000 };
   }
 
+  /**
+   * The keys that start with `prefix`, for one owner: the same baselines as derive(prefix + key),
+   * saved and restored under those keys. The same prefix gives the same baselines.
+   */
+  scope(prefix: string): RateScope {
+    let map = this.scopes.get(prefix);
+    if (map === undefined) this.scopes.set(prefix, (map = new Map()));
+    const held = map;
+    return {
+      derive: (key, counter, now, budget) => {
+        const d = this.advance(held, prefix, key, counter, now, budget);
+        return d === undefined ? undefined : d / (this.elapsedMs / 1000);
+      },
+      delta: (key, counter, now, budget) => {
+        const d = this.advance(held, prefix, key, counter, now, budget);
+        return d === undefined ? undefined : { delta: d, seconds: this.elapsedMs / 1000 };
+      },
+    };
+  }
+
   /** Moves `key`'s baseline to `counter` and returns its growth (elapsed time in elapsedMs). */
-  private advance(key: string, counter: number, now: number, budget: KeyBudget | undefined): number | undefined {
+  private advance(map: Map<string, Last>, prefix: string | undefined, key: string, counter: number, now: number, budget: KeyBudget | undefined): number | undefined {
     if (!Number.isFinite(counter)) return undefined;
-    const prev = this.last.get(key);
+    let prev = map.get(key);
+    if (prev === undefined && prefix !== undefined && this.last.size > 0) {
+      // Restored from disk (sonde once) under its whole key: from now on it lives in its scope.
+      const whole = prefix + key;
+      prev = this.last.get(whole);
+      if (prev !== undefined) {
+        this.last.delete(whole);
+        map.set(key, prev);
+      }
+    }
     if (prev === undefined) {
       if (budget !== undefined) {
         if (budget.used >= budget.max) {
@@ -83,7 +128,7 @@ export class RateTracker {
         }
         budget.used++;
       }
-      this.last.set(key, { value: counter, at: now, budget });
+      map.set(key, { value: counter, at: now, budget });
       return undefined;
     }
     if (prev.budget === undefined && budget !== undefined) {
@@ -101,20 +146,27 @@ export class RateTracker {
   }
 
   prune(before: number): void {
-    for (const [k, v] of this.last) {
-      if (v.at >= before) continue;
-      this.last.delete(k);
-      if (v.budget !== undefined) v.budget.used--;
-    }
+    const pruneIn = (map: Map<string, Last>): void => {
+      for (const [k, v] of map) {
+        if (v.at >= before) continue;
+        map.delete(k);
+        if (v.budget !== undefined) v.budget.used--;
+      }
+    };
+    pruneIn(this.last);
+    for (const map of this.scopes.values()) pruneIn(map);
   }
 
   get size(): number {
-    return this.last.size;
+    let n = this.last.size;
+    for (const map of this.scopes.values()) n += map.size;
+    return n;
   }
 
   toJSON(boot: string): RateState {
     const counters: Record<string, [number, number]> = {};
     for (const [k, v] of this.last) counters[k] = [v.value, v.at];
+    for (const [prefix, map] of this.scopes) for (const [k, v] of map) counters[prefix + k] = [v.value, v.at];
     return { version: 1, boot, counters };
   }
 
