@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ResendWindow } from '../src/delivery/resend-window.js';
 import { range, values } from './helpers/samples.js';
+import type { Sample } from '../src/model/sample.js';
 
 
 describe('resend window', () => {
@@ -33,5 +34,34 @@ describe('resend window', () => {
     w.accepted(range(0, 3), 0);
     expect(w.size).toBe(0);
     expect(w.takeAtRisk()).toEqual([]);
+  });
+});
+
+describe('resend window: what it gives back is what was sent', () => {
+  const name = Object.freeze({ collector: 'mysql', instance: 'm0', segments: Object.freeze(['Questions']) });
+  const other = Object.freeze({ collector: 'cpu', instance: undefined, segments: Object.freeze(['total', 'user']) });
+  const sent: Sample[] = [
+    { name, value: 1.5, kind: 'rate', timestamp: 1_700_000_000_123, precision: 2 },
+    { name: other, value: -0, kind: 'gauge', timestamp: 1_700_000_000_123, precision: undefined },
+    { name, value: 2 ** 53 + 2, kind: 'counter', timestamp: 1_700_000_001_000, precision: 0 },
+    { name: other, value: Number.NaN, kind: 'gauge', timestamp: 1, precision: 254 },
+    { name, value: 1e-300, kind: 'gauge', timestamp: 0, precision: undefined },
+  ];
+
+  it('every field of every sample, the name the very same object (handlers cache by it)', () => {
+    const w = new ResendWindow(1000, 1000);
+    w.accepted(sent.slice(0, 2), 0);
+    w.accepted(sent.slice(2), 10);
+    const back = w.takeAtRisk();
+    expect(back).toEqual(sent);
+    expect(Object.is(back[1]!.value, -0)).toBe(true);
+    back.forEach((s, i) => expect(s.name).toBe(sent[i]!.name));
+  });
+
+  it('a precision the columns cannot hold (a plugin\'s 300) keeps its batch as it was', () => {
+    const w = new ResendWindow(1000, 1000);
+    const odd: Sample[] = [{ name, value: 3, kind: 'gauge', timestamp: 5, precision: 300 }, sent[0]!];
+    w.accepted(odd, 0);
+    expect(w.takeAtRisk()).toEqual(odd);
   });
 });
