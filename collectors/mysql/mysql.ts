@@ -72,8 +72,10 @@ interface Instance {
   readonly replicationKeys: Map<string, Map<string, string>>;
   /** The connection's count of connects at the last reading: a new one means rates start again. */
   connects: number | undefined;
-  /** The message of the failure it is in, or undefined while it answers. */
+  /** The message the failure it is in was warned with, or undefined while it answers. */
   failing: string | undefined;
+  /** GONE for a server that is not there (see isGone), else the message; undefined while it answers. */
+  failingKind: string | undefined;
   /** The account the server knows sonde as, asked once a privilege turns out to be missing. */
   account: string | undefined;
   publishChecked: boolean;
@@ -111,6 +113,7 @@ function newInstance(spec: InstanceSpec, mysql: Mysql2): Instance {
     replicationKeys: new Map(),
     connects: undefined,
     failing: undefined,
+    failingKind: undefined,
     account: undefined,
     publishChecked: false,
   };
@@ -378,6 +381,15 @@ function within<T>(p: Promise<T>, ms: number, inst: Instance): Promise<T> {
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
+const GONE = 'gone';
+
+/** A failure that says the server is not there: stopped, killed, or on its way down or up. */
+function isGone(err: unknown): boolean {
+  const e = err as { code?: unknown; errno?: unknown };
+  // 1053: "Server shutdown in progress", the answer of a server on its way down.
+  return ['ENOENT', 'ECONNREFUSED', 'PROTOCOL_CONNECTION_LOST', 'ECONNRESET', 'EPIPE'].includes(String(e?.code)) || e?.errno === 1053;
+}
+
 /** One instance's interval: its figures, or its failure; up and collect_time_ms either way. */
 async function collectInstance(ctx: Ctx, inst: Instance, ms: number): Promise<boolean> {
   const start = performance.now();
@@ -390,11 +402,22 @@ async function collectInstance(ctx: Ctx, inst: Instance, ms: number): Promise<bo
     up = true;
     if (inst.failing !== undefined) ctx.log.info(`${instanceLabel(inst.spec)} answers again; its figures are collected`);
     inst.failing = undefined;
+    inst.failingKind = undefined;
   } catch (err) {
     const text = failureText(inst.spec, err, inst.conn.flavour);
-    // The same words every interval: the core logs the first and then one line per window.
-    ctx.log.warn(text);
-    inst.failing = text;
+    const kind = isGone(err) ? GONE : text;
+    // The same words every interval: the core logs the first and then one line per window. A
+    // server going down says so in turn as a closed connection, a refused one and a missing
+    // socket: that is one failure, warned in its first words, and the later words are for
+    // debugging. Another kind of failure (a login refused, a hung server) is warned of its own.
+    if (inst.failingKind === kind && inst.failing !== text) {
+      ctx.log.debug(text);
+      ctx.log.warn(inst.failing!);
+    } else {
+      ctx.log.warn(text);
+      inst.failing = text;
+    }
+    inst.failingKind = kind;
   }
   ctx.emit('up', up ? 1 : 0, inst.level);
   ctx.emit('collect_time_ms', performance.now() - start, inst.timing);
