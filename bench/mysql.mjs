@@ -20,6 +20,9 @@ const warmup = numberArg('warmup', 10);
 const countsArg = process.argv.indexOf('--counts');
 const counts = countsArg > 0 ? process.argv[countsArg + 1].split(',').map(Number) : [1, 3, 10];
 const asRoot = process.getuid?.() === 0;
+// --node-flags '--x --y': node/V8 flags for sonde's process, to compare memory settings.
+const flagsArg = process.argv.indexOf('--node-flags');
+const nodeFlags = flagsArg > 0 ? process.argv[flagsArg + 1].split(' ').filter(Boolean) : [];
 
 if (
   !ensureDebs(
@@ -123,7 +126,7 @@ async function measure(instances, n) {
       '',
     ].join('\n'),
   );
-  const sonde = startProcess(process.execPath, [path.join(root, 'dist', 'sonde.mjs'), 'run', '--config', cfg]);
+  const sonde = startProcess(process.execPath, [...nodeFlags, path.join(root, 'dist', 'sonde.mjs'), 'run', '--config', cfg]);
   children.push(sonde);
   const exporters = [];
   for (const i of use) {
