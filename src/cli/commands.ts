@@ -25,6 +25,7 @@ const lazy = {
   duration: () => import('../model/duration.js'),
   info: () => import('./info.js'),
   check: () => import('./check-config.js'),
+  configPrint: () => import('./config-print.js'),
   suggest: () => import('./suggest.js'),
   diamond: () => import('../config/diamond-names.js'),
   readFiles: () => import('../config/read-files.js'),
@@ -209,6 +210,28 @@ async function cmdList(config: string | undefined, name: string | undefined, opt
   return EXIT_OK;
 }
 
+/** `sonde config [SECTION...]`: a complete commented config, with the plugins of --config's plugin_paths when it exists. */
+async function cmdConfig(config: string | undefined, sections: readonly string[], io: Io): Promise<number> {
+  let paths: string[] = [];
+  let global: Record<string, unknown> | undefined;
+  if (config && existsSync(config)) {
+    const loaded = await load(config, io);
+    if (!loaded) return EXIT_CONFIG;
+    paths = loaded.config.plugin_paths;
+    if (loaded.pluginPathsConfigured) global = { plugin_paths: paths };
+  }
+  const [{ buildRegistry }, { sampleConfig, UnknownSectionError }] = await Promise.all([lazy.plugins(), lazy.configPrint()]);
+  const { registry } = await buildRegistry(paths);
+  try {
+    io.out(sampleConfig(registry, { sections, global }));
+  } catch (err) {
+    if (!(err instanceof UnknownSectionError)) throw err;
+    io.err(`sonde config: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
+  return EXIT_OK;
+}
+
 async function cmdCollect(target: string, config: string | undefined, count: number, interval: string, level: LogLevel | undefined, io: Io): Promise<number> {
   const { parseDuration } = await lazy.duration();
   const intervalMs = parseDuration(interval);
@@ -268,6 +291,7 @@ interface ParsedArgs {
   strict?: boolean;
   json?: boolean;
   name?: string;
+  sections?: string[];
 }
 
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
@@ -307,6 +331,9 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       y
         .option('strict', { type: 'boolean', default: false, describe: 'Treat warnings (no handler enabled, a missing plugin directory, ...) as errors: exit 78' })
         .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout (shape in the README)' }),
+    )
+    .command('config [sections..]', 'Print a complete sonde.yaml with every key, its default and its help, from the plugins\' schemas; with SECTIONs (plugin names, global), only those', (y) =>
+      y.positional('sections', { type: 'string', array: true, describe: 'Collector or handler names, or global (e.g. cpu graphite)' }),
     )
     .command('list [name]', 'List the collectors, handlers and parsers this sonde has; with a NAME, that plugin and every key its section takes', (y) =>
       y
@@ -358,6 +385,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       io.out(await hostInfo());
       return EXIT_OK;
     }
+    case 'config':
+      return cmdConfig(a.config, a.sections ?? [], io);
     case 'list':
       return cmdList(a.config, a.name, a.options ?? false, a.markdown ?? false, a.json ?? false, io);
     default:
