@@ -7,6 +7,7 @@ import { LOG_LEVELS, type LogLevel } from '../logging/levels.js';
 import { VERSION } from '../model/version.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { isJournalStream, withPriority } from '../logging/journal.js';
+import { complete } from './completion.js';
 
 // Each command loads what it needs when it runs: `sonde --version` and `sonde once` from cron
 // should not pay for parsing the agent, zod's schemas or pino-pretty they do not use.
@@ -33,6 +34,9 @@ const lazy = {
 };
 
 class UsageError extends Error {}
+
+/** What yargs is told to say when no command is named; recognised to print the command list instead. */
+const NO_COMMAND = 'no command named';
 
 interface Io {
   out(s: string): void;
@@ -303,7 +307,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   // yargs lays out the whole help text whenever it runs a command, for error output we print
   // ourselves; laying it out to the terminal's width is about 20 ms of every `sonde once` from cron,
   // so wrapping is only switched on when the help is what was asked for.
-  const wantsHelp = argv.some((x) => x === '--help' || x === '-h');
+  const wantsHelp = argv.length === 0 || argv.some((x) => x === '--help' || x === '-h');
   const parser = yargs([...argv])
     .scriptName('sonde')
     .usage('sonde: host metrics agent (collectors and log parsers -> carbon, or Graphite lines on stdout)\n\nUsage: sonde <command> [options]')
@@ -342,7 +346,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .option('options', { alias: 'o', type: 'boolean', default: false, describe: 'Also list each plugin\'s options and the keys every section shares' })
         .option('markdown', { type: 'boolean', default: false, describe: 'Print the option reference as Markdown (used for the README)' }),
     )
-    .demandCommand(1, 'Name a command: run, once, collect, logster, check-config, list or info (see --help)')
+    .completion('completion', 'Print a bash or zsh completion script (commands, options, plugin names): sonde completion >> ~/.bashrc, or >> ~/.zshrc', complete)
+    .demandCommand(1, NO_COMMAND)
     .strict()
     .version(VERSION)
     .alias('version', 'V')
@@ -356,10 +361,21 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       throw err ?? new UsageError(msg);
     });
   if (!wantsHelp) skipHelpCache(parser);
+  // A Tab in a shell that loaded `sonde completion`: print the words that may come next.
+  if (argv[0] === '--get-yargs-completions') {
+    const words = await parser.getCompletion(argv.slice(1));
+    io.out(words.length > 0 ? `${words.join('\n')}\n` : '');
+    return EXIT_OK;
+  }
   let a: ParsedArgs;
   try {
     a = (await parser.parseAsync()) as unknown as ParsedArgs;
   } catch (err) {
+    if (err instanceof UsageError && err.message === NO_COMMAND) {
+      // Bare `sonde`: every command, from the same list --help shows, so none is left out.
+      io.err(`${await parser.getHelp()}\n\nsonde: name a command (listed above); "sonde COMMAND --help" tells more about one.\n`);
+      return EXIT_USAGE;
+    }
     if (err instanceof UsageError) {
       io.err(`sonde: ${err.message}\nRun "sonde --help" for the commands and options.\n`);
       return EXIT_USAGE;
@@ -368,6 +384,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   }
   // --help and --version have printed and set this; there is nothing to run.
   if (argv.some((x) => x === '--help' || x === '-h' || x === '--version' || x === '-V')) return EXIT_OK;
+  // yargs has printed the completion script.
+  if (a._[0] === 'completion') return EXIT_OK;
   switch (a._[0]) {
     case 'run':
       return cmdRun(a.config, a.logLevel, a.pidfile, io);
