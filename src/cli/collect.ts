@@ -9,7 +9,7 @@ import type { ParserDefinition } from '../plugin-api.js';
 import { importPluginFile } from '../plugins/loader.js';
 import type { AnyCollector, Registry } from '../plugins/registry.js';
 import { Pipeline } from '../runtime/pipeline.js';
-import { didYouMean } from './suggest.js';
+import { didYouMean } from '../config/suggest.js';
 
 export interface CollectOptions {
   readonly target: string;

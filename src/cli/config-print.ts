@@ -9,7 +9,7 @@ import type { AnyCollector, AnyHandler, Registry } from '../plugins/registry.js'
 import { defaultOf, defOf, unwrap } from '../schema/introspect.js';
 import { optionDocs, type OptionDoc } from '../schema/option-docs.js';
 import { VERSION } from '../model/version.js';
-import { suggestion } from './suggest.js';
+import { suggestion } from '../config/suggest.js';
 import { diamondPlugin } from '../config/diamond-names.js';
 
 const WIDTH = 100;

@@ -58,7 +58,6 @@ const KEYS: Record<string, { readonly to: readonly string[]; readonly how: (to: 
   max_backlog_multiplier: { to: ['queue_size'], how: () => 'queue_size: samples held, not batches' },
   trim_backlog_multiplier: { to: ['queue_size'], how: () => 'queue_size: the oldest samples past it are dropped, counted and logged' },
   collectors_path: { to: ['plugin_paths'], how: () => 'plugin_paths: a list of directories of .js/.mjs plugins (Python collectors do not load)' },
-  handlers_path: { to: ['plugin_paths'], how: () => 'plugin_paths: a list of directories of .js/.mjs plugins' },
   measure_collector_time: { to: ['self_metrics'], how: () => 'self_metrics: sonde reports every collector\'s run time there' },
 };
 

@@ -4,7 +4,8 @@ import type { z } from 'zod';
 import type { ConfigProblem, RawConfig } from './read-files.js';
 import type { KeyPath } from './yaml-source.js';
 import { closest, objectKeys, schemaAt } from '../schema/introspect.js';
-import { diamondKeyHint, diamondPlugin, diamondPluginHint } from './diamond-names.js';
+import { diamondKeyHint, diamondPlugin } from './diamond-names.js';
+import { suggestion } from './suggest.js';
 
 /** A value as a config error quotes it: strings in quotes, containers by kind. */
 export function describeValue(v: unknown): string {
@@ -78,9 +79,8 @@ export function noHandlerHint(files: readonly string[], applies: 'agent' | 'once
 
 /** A section (or its `type`) that names no plugin: the closest name, or Diamond's name for one. */
 export function unknownPluginMessage(kind: 'collector' | 'handler', type: string, names: readonly string[]): string {
-  const diamond = diamondPluginHint(type, kind);
+  const hint = suggestion(type, names, kind);
   const ours = diamondPlugin(type);
   const rename = ours?.kind === kind ? `: rename the section ${ours.name}: or write type: ${ours.name}` : '';
-  const hint = diamond ? `; ${diamond}${rename}` : closest(type, names) !== undefined ? `; did you mean "${closest(type, names)}"?` : '';
-  return `no ${kind} named "${type}"${hint} (available: ${names.join(', ') || 'none'}; run "sonde list")`;
+  return `no ${kind} named "${type}"${hint ? `; ${hint}${rename}` : ''} (available: ${names.join(', ') || 'none'}; run "sonde list")`;
 }

@@ -4,7 +4,7 @@
 import path from 'node:path';
 import { LogsterUsageError, splitParserOptions } from './args.js';
 import type { ParserDefinition, z } from '../plugin-api.js';
-import { suggestion } from '../cli/suggest.js';
+import { suggestion } from '../config/suggest.js';
 
 export interface ResolvedParser {
   def: ParserDefinition;

@@ -1,7 +1,7 @@
 // "Did you mean" for a name looked up on the command line (a collector, a plugin, a parser): the
 // closest name by edit distance, or the sonde name of a Diamond class. Free of heavy imports, so
 // that `sonde logster`'s small bundle can use it.
-import { diamondPluginHint } from '../config/diamond-names.js';
+import { diamondPluginHint } from './diamond-names.js';
 import { closest } from '../schema/introspect.js';
 
 /** `did you mean "cpu"?` (or Diamond's name for it), or undefined when nothing is close. */
