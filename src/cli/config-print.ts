@@ -1,7 +1,6 @@
 // `sonde config [SECTION...]`: a complete, commented sonde.yaml written from the schemas — every
 // global key, every plugin's section with every option, the keys each section shares — with the
 // help text `sonde list` and the README show (optionDocs). What it prints passes check-config.
-import { dump, load } from 'js-yaml';
 import type { z } from 'zod';
 import { collectorCommonShape, globalSchema, handlerCommonShape } from '../config/global-schema.js';
 import { sharedOptionDocs } from '../config/plugin-docs.js';
@@ -11,6 +10,7 @@ import { optionDocs, type OptionDoc } from '../schema/option-docs.js';
 import { VERSION } from '../model/version.js';
 import { suggestion } from '../config/suggest.js';
 import { diamondPlugin } from '../config/diamond-names.js';
+import { parseYaml } from '../config/yaml-source.js';
 
 const WIDTH = 100;
 
@@ -46,14 +46,36 @@ function commentedOut(lines: readonly string[]): string[] {
   });
 }
 
-/** A value in flow style on one line, as YAML reads it back. */
+// A string YAML reads back as that string when written bare: no indicator first, no `: ` or ` #`
+// inside, and not a word YAML 1.1 or 1.2 reads as something else (true, no, ~, 10, 0x1f, .inf).
+const PLAIN = /^[A-Za-z0-9_/^$(.][^\s#,[\]{}'"]*$/;
+const NOT_PLAIN = /^(?:true|false|yes|no|on|off|y|n|null|~|[-+]?(?:\d[\d_]*(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?|0x[\da-f_]+|0o[0-7_]+|0b[01_]+|\.inf|\.nan|\d[\d_]*(?::[0-5]?\d)+(?:\.\d*)?)|\d{4}-\d\d?-\d\d?.*|.*:)$/i;
+
+/**
+ * A default value in flow style on one line. Strings that could read as anything else are in
+ * double quotes, JSON's escapes being YAML's. sonde's own emitter: js-yaml's dumper would be
+ * ~20 KB more for every command to load.
+ */
 function yamlValue(v: unknown): string {
-  return dump(v, { flowLevel: 0, lineWidth: -1 }).trimEnd();
+  if (typeof v === 'string') return PLAIN.test(v) && !NOT_PLAIN.test(v) ? v : JSON.stringify(v);
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return `[${v.map(yamlValue).join(', ')}]`;
+  const entries = Object.entries(v as Record<string, unknown>);
+  return entries.length === 0 ? '{}' : `{ ${entries.map(([k, x]) => `${yamlValue(k)}: ${yamlValue(x)}`).join(', ')} }`;
 }
 
-/** The value of `schema` for `value` written as YAML; undefined when the schema refuses it. */
+/** The value of `schema` for `value` written as YAML and read as sonde reads its config; undefined when refused. */
 function readBack(schema: z.ZodType, value: unknown): { data: unknown } | undefined {
-  const r = schema.safeParse(load(yamlValue(value)));
+  // ${NAME} would be substituted when the config is read: such a default is shown commented.
+  if (JSON.stringify(value).includes('${')) return undefined;
+  let read: unknown;
+  try {
+    read = (parseYaml(`v: ${yamlValue(value)}\n`, 'sonde config').value as { v: unknown }).v;
+  } catch {
+    return undefined;
+  }
+  const r = schema.safeParse(read);
   return r.success ? { data: r.data } : undefined;
 }
 
