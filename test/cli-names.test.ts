@@ -161,6 +161,13 @@ describe('sonde completion', () => {
     expect(bashCompletes(script, ['sonde', 'check-config', '--st'])).toEqual(['--strict']);
   });
 
+  it('--help describes the command rather than printing the script', () => {
+    const r = sonde(['completion', '--help']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^sonde completion\n\nPrint a bash or zsh completion script/);
+    expect(r.stdout).not.toContain('_sonde_yargs_completions');
+  });
+
   it('prints a zsh script for a zsh user that zsh -n accepts', () => {
     const r = sonde(['completion'], { SHELL: '/usr/bin/zsh' });
     expect(r.status).toBe(0);

@@ -346,7 +346,6 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .option('options', { alias: 'o', type: 'boolean', default: false, describe: 'Also list each plugin\'s options and the keys every section shares' })
         .option('markdown', { type: 'boolean', default: false, describe: 'Print the option reference as Markdown (used for the README)' }),
     )
-    .completion('completion', 'Print a bash or zsh completion script (commands, options, plugin names): sonde completion >> ~/.bashrc, or >> ~/.zshrc', complete)
     .demandCommand(1, NO_COMMAND)
     .strict()
     .version(VERSION)
@@ -360,6 +359,11 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       // Throwing stops yargs from going on after reporting the problem.
       throw err ?? new UsageError(msg);
     });
+  // yargs' completion command prints its script even for --help; asked for help, it is a plain
+  // command, so that `sonde completion --help` (and the man page) describe it.
+  const completionHelp = 'Print a bash or zsh completion script (commands, options, plugin names): sonde completion >> ~/.bashrc, or >> ~/.zshrc';
+  if (wantsHelp) parser.command('completion', completionHelp, (y) => y);
+  else parser.completion('completion', completionHelp, complete);
   if (!wantsHelp) skipHelpCache(parser);
   // A Tab in a shell that loaded `sonde completion`: print the words that may come next.
   if (argv[0] === '--get-yargs-completions') {
