@@ -8,9 +8,9 @@ import { tmpdir, writeFiles } from './helpers/tmp.js';
 
 const FIX = path.join(import.meta.dirname, 'fixtures');
 
-/** `sonde config ARGS` written to a file, with no --config to read. */
+/** `sonde config ARGS` written to a file (no --config: the config in force plays no part). */
 function printed(args: string[]): { file: string; text: string } {
-  const r = sonde(['config', ...args, '--config', '/nonexistent/sonde.yaml']);
+  const r = sonde(['config', ...args]);
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
   return { file: writeFiles(tmpdir(), { 'sonde.yaml': r.stdout })['sonde.yaml']!, text: r.stdout };
@@ -115,17 +115,25 @@ describe('sonde config', () => {
     expect(sonde(['check-config', '--config', out]).status).toBe(0);
   });
 
+  it('a --config it is told to read must be valid (exit 78, its problems at their lines)', () => {
+    const f = writeFiles(tmpdir(), { 'sonde.yaml': 'plugin_paths: /not/a/list\n' })['sonde.yaml']!;
+    const r = sonde(['config', '--config', f]);
+    expect(r.status).toBe(78);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(`${f}:1: plugin_paths: expected a list, got "/not/a/list"`);
+  });
+
   it('an unknown SECTION: exit 64, the closest name, and what SECTION may be', () => {
-    const r = sonde(['config', 'cpuu', '--config', '/nonexistent']);
+    const r = sonde(['config', 'cpuu']);
     expect(r.status).toBe(64);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
       'sonde config: no collector or handler named "cpuu" (did you mean "cpu"?); SECTION is one of: global, cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql, stdout, graphite, statsd, http\n',
     );
-    const diamond = sonde(['config', 'GraphiteHandler', '--config', '/nonexistent']);
+    const diamond = sonde(['config', 'GraphiteHandler']);
     expect(diamond.status).toBe(64);
     expect(diamond.stderr).toContain('no collector or handler named "GraphiteHandler" (Diamond\'s GraphiteHandler is sonde\'s "graphite")');
-    const parser = sonde(['config', 'postfix', '--config', '/nonexistent']);
+    const parser = sonde(['config', 'postfix']);
     expect(parser.status).toBe(64);
     expect(parser.stderr).toContain('postfix is a parser: its options go in a logs collector entry (sonde config logs, sonde list postfix)');
   });

@@ -214,11 +214,11 @@ async function cmdList(config: string | undefined, name: string | undefined, opt
   return EXIT_OK;
 }
 
-/** `sonde config [SECTION...]`: a complete commented config, with the plugins of --config's plugin_paths when it exists. */
+/** `sonde config [SECTION...]`: a complete commented config, with the plugins of --config's plugin_paths when one is named. */
 async function cmdConfig(config: string | undefined, sections: readonly string[], io: Io): Promise<number> {
   let paths: string[] = [];
   let global: Record<string, unknown> | undefined;
-  if (config && existsSync(config)) {
+  if (config) {
     const loaded = await load(config, io);
     if (!loaded) return EXIT_CONFIG;
     paths = loaded.config.plugin_paths;
@@ -390,6 +390,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   if (argv.some((x) => x === '--help' || x === '-h' || x === '--version' || x === '-V')) return EXIT_OK;
   // yargs has printed the completion script.
   if (a._[0] === 'completion') return EXIT_OK;
+  const explicit = argv.some((x) => x === '--config' || x === '-c' || x.startsWith('--config='));
   switch (a._[0]) {
     case 'run':
       return cmdRun(a.config, a.logLevel, a.pidfile, io);
@@ -397,7 +398,6 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       return cmdOnce(a.config, a.logLevel, io);
     case 'collect': {
       // --config is only read when given explicitly, so plugin authors need no config file.
-      const explicit = argv.some((x) => x === '--config' || x === '-c' || x.startsWith('--config='));
       return cmdCollect(a.collector!, explicit ? a.config : undefined, Math.max(1, Math.floor(a.count ?? 2)), a.interval ?? '1s', a.logLevel, io);
     }
     case 'check-config':
@@ -408,7 +408,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       return EXIT_OK;
     }
     case 'config':
-      return cmdConfig(a.config, a.sections ?? [], io);
+      // A sample is no business of the config in force (which may be the broken one): read only when named.
+      return cmdConfig(explicit ? a.config : undefined, a.sections ?? [], io);
     case 'list':
       return cmdList(a.config, a.name, a.options ?? false, a.markdown ?? false, a.json ?? false, io);
     default:
