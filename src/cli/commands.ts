@@ -156,10 +156,10 @@ async function cmdOnce(config: string, level: LogLevel | undefined, io: Io): Pro
 }
 
 async function cmdCheck(config: string, strict: boolean, json: boolean, io: Io): Promise<number> {
-  const check = await lazy.check();
   if (json) return cmdCheckJson(config, strict, io);
   const loaded = await load(config, io);
   if (!loaded) return EXIT_CONFIG;
+  const check = await lazy.check();
   const c = loaded.config;
   const warnings = check.checkWarnings(loaded);
   for (const w of warnings) io.err(`warning: ${w}\n`);
