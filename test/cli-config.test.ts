@@ -115,6 +115,30 @@ describe('sonde config', () => {
     expect(sonde(['check-config', '--config', out]).status).toBe(0);
   });
 
+  it("a plugin's section that its own schema refuses as written is printed commented, with the reason", () => {
+    const dir = tmpdir();
+    writeFiles(dir, {
+      'plugins/needy.mjs': [
+        'export default (api) => api.defineCollector({',
+        "  name: 'needy',",
+        "  description: 'Pings a target it must be told',",
+        "  schema: api.z.object({ target: api.z.object({ host: api.z.string().describe('Where to ping') }).prefault({}).describe('The target') }),",
+        '  collect() {},',
+        '});',
+      ].join('\n'),
+    });
+    const f = writeFiles(dir, { 'sonde.yaml': `plugin_paths: [${dir}/plugins]\n` })['sonde.yaml']!;
+    const r = sonde(['config', '--config', f]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('  ## As written, check-config would refuse it (target.host: ');
+    expect(r.stdout).toContain('\n  # needy:\n');
+    expect(r.stdout).toContain('\n    # target: {}\n      ## Where to ping (string, required)\n      # host:\n');
+    const out = writeFiles(dir, { 'generated.yaml': r.stdout })['generated.yaml']!;
+    const check = sonde(['check-config', '--config', out]);
+    expect(check.stderr).toBe('');
+    expect(check.status).toBe(0);
+  });
+
   it('a --config it is told to read must be valid (exit 78, its problems at their lines)', () => {
     const f = writeFiles(tmpdir(), { 'sonde.yaml': 'plugin_paths: /not/a/list\n' })['sonde.yaml']!;
     const r = sonde(['config', '--config', f]);

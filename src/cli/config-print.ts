@@ -10,7 +10,11 @@ import { optionDocs, type OptionDoc } from '../schema/option-docs.js';
 import { VERSION } from '../model/version.js';
 import { suggestion } from '../config/suggest.js';
 import { diamondPlugin } from '../config/diamond-names.js';
-import { parseYaml } from '../config/yaml-source.js';
+import { formatPath, parseYaml } from '../config/yaml-source.js';
+import { issueProblems } from '../config/issue-wording.js';
+import type { RawConfig } from '../config/read-files.js';
+import { collectorSchema } from '../config/collector-section.js';
+import { handlerSchema } from '../config/handler-section.js';
 
 const WIDTH = 100;
 
@@ -135,14 +139,17 @@ function keys(w: Writer, shape: Shape, indent: string, opts: KeyOptions = {}): v
       // would switch it on: tls, basic_auth).
       const sub: Writer = { lines: [] };
       keys(sub, nested, `${indent}  `);
-      const block = [`${indent}${key}:`, ...sub.lines];
+      // With none of its keys written, `key:` alone would read as null: write it as {}.
+      const anySet = sub.lines.some((l) => !l.trimStart().startsWith('#'));
+      const block = [`${indent}${yamlValue(key)}:${anySet || def === undefined ? '' : ' {}'}`, ...sub.lines];
       w.lines.push(...(def !== undefined ? block : commentedOut(block)));
       continue;
     }
+    const k = yamlValue(key);
     const usable = def !== undefined && (given ? readBack(schema, def) !== undefined : sameAsDefault(schema, def));
-    if (usable) w.lines.push(`${indent}${key}: ${yamlValue(def)}`);
-    else if (doc?.default) w.lines.push(`${indent}# ${key}: ${doc.default}`);
-    else w.lines.push(`${indent}# ${key}:`);
+    if (usable) w.lines.push(`${indent}${k}: ${yamlValue(def)}`);
+    else if (doc?.default) w.lines.push(`${indent}# ${k}: ${doc.default}`);
+    else w.lines.push(`${indent}# ${k}:`);
     // Entries of a list, or of a mapping of named entries: their keys, as a commented example.
     const item = inner.type === 'array' ? (inner as { element?: z.ZodType }).element : inner.type === 'record' ? (inner as { valueType?: z.ZodType }).valueType : undefined;
     const itemShape = objectShape(item);
@@ -181,12 +188,36 @@ function section(w: Writer, registry: Registry, plugin: AnyCollector | AnyHandle
   // `type` names the plugin of a section named otherwise; this one is named after its plugin.
   keys(body, common, '    ', { docs: new Map(sharedOptionDocs(plugin).map((d) => [d.key, d])), skip: new Set(['enabled', 'type']) });
   // A section that cannot be valid without a value only the operator knows is left commented.
-  if (required.length === 0) {
-    w.lines.push(...body.lines);
+  if (required.length > 0) {
+    comment(w, '  ', `Set ${required.join(', ')} and remove the "# " before the keys below to use it.`);
+    w.lines.push(...commentedOut(body.lines));
     return;
   }
-  comment(w, '  ', `Set ${required.join(', ')} and remove the "# " before the keys below to use it.`);
-  w.lines.push(...commentedOut(body.lines));
+  // So is one its own schema refuses as written (a plugin whose defaults do not validate alone).
+  const refused = sectionProblem(plugin, body.lines);
+  if (refused !== undefined) {
+    comment(w, '  ', `As written, check-config would refuse it (${refused}): set its options, then remove the "# " before the keys below.`);
+    w.lines.push(...commentedOut(body.lines));
+    return;
+  }
+  w.lines.push(...body.lines);
+}
+
+/** Why the section's schema refuses the section as written, or undefined when it accepts it. */
+function sectionProblem(plugin: AnyCollector | AnyHandler, lines: readonly string[]): string | undefined {
+  let value: unknown;
+  try {
+    value = (parseYaml(`${lines.join('\n')}\n`, 'sonde config').value as Record<string, unknown>)[plugin.name];
+  } catch (err) {
+    return (err as Error).message;
+  }
+  const schema = plugin.kind === 'collector' ? collectorSchema(plugin) : handlerSchema(plugin);
+  const r = schema.safeParse(value, { reportInput: true });
+  if (r.success) return undefined;
+  // Worded as check-config words it.
+  const raw: RawConfig = { value: {}, files: [], originOf: () => ({ file: '', line: undefined }) };
+  const p = issueProblems(r.error.issues[0]!, [], schema, raw)[0];
+  return p === undefined ? r.error.issues[0]!.message : `${formatPath(p.path)}: ${p.message}`;
 }
 
 export interface ConfigRequest {
