@@ -75,7 +75,7 @@ for (const c of commands) {
 }
 page += '.SH FILES\n';
 const files = [
-  ['/etc/sonde/sonde.yaml', 'The configuration (the default --config). "sonde list --options" explains every option.'],
+  ['/etc/sonde/sonde.yaml', 'The configuration (the default --config). "sonde config" prints a complete one, every option with its default and help; "sonde list NAME" explains one plugin.'],
   ['/etc/sonde/conf.d/*.yaml', 'Drop-ins, merged over sonde.yaml in name order.'],
   ['/etc/sonde/plugins/', 'Plugin files (*.js, *.mjs) loaded at start and on reload (plugin_paths).'],
   ['/var/lib/sonde/', 'Counter state, log offsets and the disk spool (state_dir); owned by _sonde.'],

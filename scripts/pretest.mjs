@@ -28,6 +28,8 @@ export const TEST_PACKAGES = [
   { name: 'mariadb-server', proves: '/usr/bin/mariadb-install-db' },
   // The reference for a few of the mysql collector's levels, read in the same second.
   { name: 'prometheus-mysqld-exporter', proves: '/usr/bin/prometheus-mysqld-exporter' },
+  // sonde completion's zsh script is checked with zsh -n (bash is there already).
+  { name: 'zsh', proves: '/usr/bin/zsh' },
   // The http handler's influx format is read back from a real InfluxDB 1.x (influxd, /query).
   { name: 'influxdb', proves: '/usr/bin/influxd' },
   // Its prometheus_remote_write format, from a real Prometheus (remote-write receiver, /api/v1/query).

@@ -192,9 +192,9 @@ describe('sonde collect', () => {
     expect(seq[0]![0]).toMatch(/^servers\.[^.]+\.ticker\.seq$/);
   });
 
-  it('says which collectors exist when the name is wrong', () => {
+  it('says which collectors exist when the name is wrong (a bad command line: 64)', () => {
     const r = sonde(['collect', 'cpux']);
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('no collector named "cpux" (available: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql)');
+    expect(r.status).toBe(64);
+    expect(r.stderr).toContain('no collector named "cpux"; did you mean "cpu"? (available: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql; ');
   });
 });

@@ -9,6 +9,7 @@ import type { ParserDefinition } from '../plugin-api.js';
 import { importPluginFile } from '../plugins/loader.js';
 import type { AnyCollector, Registry } from '../plugins/registry.js';
 import { Pipeline } from '../runtime/pipeline.js';
+import { didYouMean } from '../config/suggest.js';
 
 export interface CollectOptions {
   readonly target: string;
@@ -25,6 +26,9 @@ function isFile(target: string): boolean {
   return target.includes('/') || target.endsWith('.js') || target.endsWith('.mjs');
 }
 
+/** A name that is no collector: the command line is wrong (exit 64), not the run. */
+export class UnknownCollectorError extends Error {}
+
 export async function findCollector(target: string, registry: Registry): Promise<AnyCollector> {
   if (isFile(target)) {
     const defs = await importPluginFile(target);
@@ -35,7 +39,10 @@ export async function findCollector(target: string, registry: Registry): Promise
     return c as AnyCollector;
   }
   const c = registry.collectors.get(target);
-  if (!c) throw new Error(`no collector named "${target}" (available: ${[...registry.collectors.keys()].join(', ')})`);
+  if (!c) {
+    const names = [...registry.collectors.keys()];
+    throw new UnknownCollectorError(`no collector named "${target}"${didYouMean(target, names, 'collector')} (available: ${names.join(', ')}; a plugin file is named by its path, e.g. ./my-collector.mjs)`);
+  }
   return c;
 }
 

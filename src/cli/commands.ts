@@ -6,8 +6,8 @@ import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js'
 import { LOG_LEVELS, type LogLevel } from '../logging/levels.js';
 import { VERSION } from '../model/version.js';
 import type { LoadedConfig } from '../config/load-config.js';
-import { noHandlerHint } from '../config/issue-wording.js';
 import { isJournalStream, withPriority } from '../logging/journal.js';
+import { complete } from './completion.js';
 
 // Each command loads what it needs when it runs: `sonde --version` and `sonde once` from cron
 // should not pay for parsing the agent, zod's schemas or pino-pretty they do not use.
@@ -25,10 +25,18 @@ const lazy = {
   schema: () => import('../config/global-schema.js'),
   duration: () => import('../model/duration.js'),
   info: () => import('./info.js'),
+  check: () => import('./check-config.js'),
+  configPrint: () => import('./config-print.js'),
+  suggest: () => import('../config/suggest.js'),
+  diamond: () => import('../config/diamond-names.js'),
+  readFiles: () => import('../config/read-files.js'),
   stray: () => import('../logging/stray-errors.js'),
 };
 
 class UsageError extends Error {}
+
+/** What yargs is told to say when no command is named; recognised to print the command list instead. */
+const NO_COMMAND = 'no command named';
 
 interface Io {
   out(s: string): void;
@@ -147,28 +155,84 @@ async function cmdOnce(config: string, level: LogLevel | undefined, io: Io): Pro
   }
 }
 
-async function cmdCheck(config: string, io: Io): Promise<number> {
+async function cmdCheck(config: string, strict: boolean, json: boolean, io: Io): Promise<number> {
+  if (json) return cmdCheckJson(config, strict, io);
   const loaded = await load(config, io);
   if (!loaded) return EXIT_CONFIG;
+  const check = await lazy.check();
   const c = loaded.config;
-  for (const f of loaded.registry.failures) io.err(`warning: plugin not loaded: ${f.file}: ${f.reason}\n`);
-  for (const w of c.warnings) io.err(`warning: ${w}\n`);
-  if (!c.handlers.some((h) => h.enabled)) io.err(`warning: ${noHandlerHint(c.files, 'agent')}\n`);
+  const warnings = check.checkWarnings(loaded);
+  for (const w of warnings) io.err(`warning: ${w}\n`);
+  if (strict && warnings.length > 0) {
+    io.err(`sonde check-config: --strict: ${warnings.length === 1 ? 'the warning above counts' : `the ${warnings.length} warnings above count`} as errors; fix them (or run without --strict to accept them)\n`);
+    return EXIT_CONFIG;
+  }
   const on = (xs: readonly { key: string; enabled: boolean }[]) => xs.filter((x) => x.enabled).map((x) => x.key).join(', ') || 'none';
   io.out(`${c.files.join(', ')}: OK\n  collectors: ${on(c.collectors)}\n  handlers: ${on(c.handlers)}\n`);
   return EXIT_OK;
 }
 
-async function cmdList(config: string | undefined, options: boolean, markdown: boolean, io: Io): Promise<number> {
+/** `check-config --json`: the same facts on stdout as one JSON object, nothing on stderr. */
+async function cmdCheckJson(config: string, strict: boolean, io: Io): Promise<number> {
+  const [check, { loadConfig }, { isConfigProblem }, { ConfigError }] = await Promise.all([lazy.check(), lazy.config(), lazy.errors(), lazy.readFiles()]);
+  let report;
+  try {
+    const loaded = await loadConfig(config);
+    const warnings = check.checkWarnings(loaded);
+    report = check.validJson(loaded, warnings, strict && warnings.length > 0 ? EXIT_CONFIG : EXIT_OK);
+  } catch (err) {
+    if (!isConfigProblem(err)) throw err;
+    const problems = err instanceof ConfigError ? err.problems.map(check.problemJson) : [{ file: err.file, line: err.line ?? null, key: null, message: err.reason }];
+    report = check.invalidJson([config], problems);
+  }
+  io.out(`${JSON.stringify(report, null, 2)}\n`);
+  return report.status;
+}
+
+async function cmdList(config: string | undefined, name: string | undefined, options: boolean, markdown: boolean, json: boolean, io: Io): Promise<number> {
   let paths: string[] = [];
   if (config && existsSync(config)) {
     const loaded = await load(config, io);
     if (!loaded) return EXIT_CONFIG;
     paths = loaded.config.plugin_paths;
   }
-  const [{ buildRegistry }, { markdownReference, textList }] = await Promise.all([lazy.plugins(), lazy.docs()]);
+  const [{ buildRegistry }, docs] = await Promise.all([lazy.plugins(), lazy.docs()]);
   const { registry } = await buildRegistry(paths);
-  io.out(markdown ? `${markdownReference(registry)}\n` : textList(registry, options));
+  if (name !== undefined) {
+    const found = docs.findPlugins(registry, name);
+    if (found.length === 0) {
+      const [{ suggestion }, { diamondPlugin }] = await Promise.all([lazy.suggest(), lazy.diamond()]);
+      const hint = suggestion(name, docs.pluginNames(registry), diamondPlugin(name)?.kind);
+      io.err(`sonde list: no collector, handler or parser named "${name}"${hint ? ` (${hint})` : ''}; "sonde list" shows them all\n`);
+      return EXIT_USAGE;
+    }
+    io.out(json ? `${JSON.stringify(found.length === 1 ? docs.pluginJson(registry, found[0]!) : found.map((p) => docs.pluginJson(registry, p)), null, 2)}\n` : found.map((p) => docs.pluginText(registry, p)).join('\n'));
+    return EXIT_OK;
+  }
+  if (json) io.out(`${JSON.stringify(docs.listJson(registry), null, 2)}\n`);
+  else io.out(markdown ? `${docs.markdownReference(registry)}\n` : docs.textList(registry, options));
+  return EXIT_OK;
+}
+
+/** `sonde config [SECTION...]`: a complete commented config, with the plugins of --config's plugin_paths when one is named. */
+async function cmdConfig(config: string | undefined, sections: readonly string[], io: Io): Promise<number> {
+  let paths: string[] = [];
+  let global: Record<string, unknown> | undefined;
+  if (config) {
+    const loaded = await load(config, io);
+    if (!loaded) return EXIT_CONFIG;
+    paths = loaded.config.plugin_paths;
+    if (loaded.pluginPathsConfigured) global = { plugin_paths: paths };
+  }
+  const [{ buildRegistry }, { sampleConfig, UnknownSectionError }] = await Promise.all([lazy.plugins(), lazy.configPrint()]);
+  const { registry } = await buildRegistry(paths);
+  try {
+    io.out(sampleConfig(registry, { sections, global }));
+  } catch (err) {
+    if (!(err instanceof UnknownSectionError)) throw err;
+    io.err(`sonde config: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
   return EXIT_OK;
 }
 
@@ -184,7 +248,7 @@ async function cmdCollect(target: string, config: string | undefined, count: num
     loaded = await load(config, io);
     if (!loaded) return EXIT_CONFIG;
   }
-  const [{ createLogger }, { buildRegistry }, { collectOne, findCollector }, { globalSchema }] = await Promise.all([
+  const [{ createLogger }, { buildRegistry }, { collectOne, findCollector, UnknownCollectorError }, { globalSchema }] = await Promise.all([
     lazy.logger(),
     lazy.plugins(),
     lazy.collect(),
@@ -197,7 +261,7 @@ async function cmdCollect(target: string, config: string | undefined, count: num
     plugin = await findCollector(target, registry);
   } catch (err) {
     io.err(`sonde collect: ${(err as Error).message}\n`);
-    return EXIT_FAILURE;
+    return err instanceof UnknownCollectorError ? EXIT_USAGE : EXIT_FAILURE;
   }
   const global = loaded?.config ?? globalSchema.parse({});
   const section = loaded?.config.collectors.find((c) => c.key === target || c.plugin === plugin);
@@ -228,6 +292,10 @@ interface ParsedArgs {
   interval?: string;
   options?: boolean;
   markdown?: boolean;
+  strict?: boolean;
+  json?: boolean;
+  name?: string;
+  sections?: string[];
 }
 
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
@@ -239,7 +307,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   // yargs lays out the whole help text whenever it runs a command, for error output we print
   // ourselves; laying it out to the terminal's width is about 20 ms of every `sonde once` from cron,
   // so wrapping is only switched on when the help is what was asked for.
-  const wantsHelp = argv.some((x) => x === '--help' || x === '-h');
+  const wantsHelp = argv.length === 0 || argv.some((x) => x === '--help' || x === '-h');
   const parser = yargs([...argv])
     .scriptName('sonde')
     .usage('sonde: host metrics agent (collectors and log parsers -> carbon, or Graphite lines on stdout)\n\nUsage: sonde <command> [options]')
@@ -263,13 +331,22 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     )
     .command('logster', 'Logster\'s command line, for crontab lines: sonde logster [options] PARSER LOGFILE (see "sonde logster --help")', (y) => y)
     .command('info', 'Describe this host (OS, kernel, CPU, memory, disks, network) for an operator', (y) => y)
-    .command('check-config', 'Validate the config and its plugins; exit 0 when valid, 78 with file:line: key messages when not', (y) => y)
-    .command('list', 'List the collectors, handlers and parsers this sonde has', (y) =>
+    .command('check-config', 'Validate the config and its plugins; exit 0 when valid, 78 with file:line: key messages when not', (y) =>
       y
-        .option('options', { alias: 'o', type: 'boolean', default: false, describe: 'Also list each plugin\'s options' })
+        .option('strict', { type: 'boolean', default: false, describe: 'Treat warnings (no handler enabled, a missing plugin directory, ...) as errors: exit 78' })
+        .option('json', { type: 'boolean', default: false, describe: 'Print the result as one JSON object on stdout (shape in the README)' }),
+    )
+    .command('config [sections..]', 'Print a complete sonde.yaml with every key, its default and its help, from the plugins\' schemas; with SECTIONs (plugin names, global), only those', (y) =>
+      y.positional('sections', { type: 'string', array: true, describe: 'Collector or handler names, or global (e.g. cpu graphite)' }),
+    )
+    .command('list [name]', 'List the collectors, handlers and parsers this sonde has; with a NAME, that plugin and every key its section takes', (y) =>
+      y
+        .positional('name', { type: 'string', describe: 'A collector, handler or parser (e.g. cpu, graphite, PostfixLogster)' })
+        .option('json', { type: 'boolean', default: false, describe: 'Print the same facts as JSON (shape in the README)' })
+        .option('options', { alias: 'o', type: 'boolean', default: false, describe: 'Also list each plugin\'s options and the keys every section shares' })
         .option('markdown', { type: 'boolean', default: false, describe: 'Print the option reference as Markdown (used for the README)' }),
     )
-    .demandCommand(1, 'Name a command: run, once, collect, logster, check-config, list or info (see --help)')
+    .demandCommand(1, NO_COMMAND)
     .strict()
     .version(VERSION)
     .alias('version', 'V')
@@ -282,11 +359,27 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       // Throwing stops yargs from going on after reporting the problem.
       throw err ?? new UsageError(msg);
     });
+  // yargs' completion command prints its script even for --help; asked for help, it is a plain
+  // command, so that `sonde completion --help` (and the man page) describe it.
+  const completionHelp = 'Print a bash or zsh completion script (commands, options, plugin names): sonde completion >> ~/.bashrc, or >> ~/.zshrc';
+  if (wantsHelp) parser.command('completion', completionHelp, (y) => y);
+  else parser.completion('completion', completionHelp, complete);
   if (!wantsHelp) skipHelpCache(parser);
+  // A Tab in a shell that loaded `sonde completion`: print the words that may come next.
+  if (argv[0] === '--get-yargs-completions') {
+    const words = await parser.getCompletion(argv.slice(1));
+    io.out(words.length > 0 ? `${words.join('\n')}\n` : '');
+    return EXIT_OK;
+  }
   let a: ParsedArgs;
   try {
     a = (await parser.parseAsync()) as unknown as ParsedArgs;
   } catch (err) {
+    if (err instanceof UsageError && err.message === NO_COMMAND) {
+      // Bare `sonde`: every command, from the same list --help shows, so none is left out.
+      io.err(`${await parser.getHelp()}\n\nsonde: name a command (listed above); "sonde COMMAND --help" tells more about one.\n`);
+      return EXIT_USAGE;
+    }
     if (err instanceof UsageError) {
       io.err(`sonde: ${err.message}\nRun "sonde --help" for the commands and options.\n`);
       return EXIT_USAGE;
@@ -295,6 +388,9 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   }
   // --help and --version have printed and set this; there is nothing to run.
   if (argv.some((x) => x === '--help' || x === '-h' || x === '--version' || x === '-V')) return EXIT_OK;
+  // yargs has printed the completion script.
+  if (a._[0] === 'completion') return EXIT_OK;
+  const explicit = argv.some((x) => x === '--config' || x === '-c' || x.startsWith('--config='));
   switch (a._[0]) {
     case 'run':
       return cmdRun(a.config, a.logLevel, a.pidfile, io);
@@ -302,18 +398,20 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       return cmdOnce(a.config, a.logLevel, io);
     case 'collect': {
       // --config is only read when given explicitly, so plugin authors need no config file.
-      const explicit = argv.some((x) => x === '--config' || x === '-c' || x.startsWith('--config='));
       return cmdCollect(a.collector!, explicit ? a.config : undefined, Math.max(1, Math.floor(a.count ?? 2)), a.interval ?? '1s', a.logLevel, io);
     }
     case 'check-config':
-      return cmdCheck(a.config, io);
+      return cmdCheck(a.config, a.strict ?? false, a.json ?? false, io);
     case 'info': {
       const { hostInfo } = await lazy.info();
       io.out(await hostInfo());
       return EXIT_OK;
     }
+    case 'config':
+      // A sample is no business of the config in force (which may be the broken one): read only when named.
+      return cmdConfig(explicit ? a.config : undefined, a.sections ?? [], io);
     case 'list':
-      return cmdList(a.config, a.options ?? false, a.markdown ?? false, io);
+      return cmdList(a.config, a.name, a.options ?? false, a.markdown ?? false, a.json ?? false, io);
     default:
       io.err(`sonde: unknown command ${JSON.stringify(a._[0])}\nRun "sonde --help" for the commands and options.\n`);
       return EXIT_USAGE;

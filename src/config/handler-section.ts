@@ -8,8 +8,9 @@ import { handlerCommonShape } from './global-schema.js';
 import type { HandlerSection, OutboxSettings } from './types.js';
 import type { KeyPath } from './yaml-source.js';
 
-const DEFAULT_BATCH_SIZE = 1000;
-const DEFAULT_FLUSH = '1s';
+/** What batch_size and flush_interval are for a handler that sets no defaults of its own. */
+export const DEFAULT_BATCH_SIZE = 1000;
+export const DEFAULT_FLUSH = '1s';
 
 /** A handler section's schema: the plugin's options and the core's outbox keys, nothing else. */
 export function handlerSchema(plugin: AnyHandler): z.ZodObject {

@@ -4,6 +4,8 @@ import type { z } from 'zod';
 import type { ConfigProblem, RawConfig } from './read-files.js';
 import type { KeyPath } from './yaml-source.js';
 import { closest, objectKeys, schemaAt } from '../schema/introspect.js';
+import { diamondKeyHint, diamondPlugin } from './diamond-names.js';
+import { suggestion } from './suggest.js';
 
 /** A value as a config error quotes it: strings in quotes, containers by kind. */
 export function describeValue(v: unknown): string {
@@ -44,8 +46,9 @@ export function issueProblems(issue: z.core.$ZodIssue, base: KeyPath, schema: z.
     case 'unrecognized_keys': {
       const known = objectKeys(schemaAt(schema, local) ?? schema) ?? [];
       return issue.keys.map((k) => {
-        const hint = closest(k, known);
-        const msg = hint ? `unknown key; did you mean "${hint}"?` : `unknown key; known keys here: ${known.join(', ')}`;
+        const diamond = diamondKeyHint(k, known);
+        const hint = diamond ? undefined : closest(k, known);
+        const msg = diamond ? `unknown key; ${diamond}` : hint ? `unknown key; did you mean "${hint}"?` : `unknown key; known keys here: ${known.join(', ')}`;
         return at([...path, k], msg);
       });
     }
@@ -72,4 +75,12 @@ export function noHandlerHint(files: readonly string[], applies: 'agent' | 'once
   const where = files.length > 0 ? ` in ${files.join(', ')}` : '';
   const lost = applies === 'agent' ? 'samples are collected and thrown away' : 'nothing will be sent';
   return `no handler is enabled${where}: ${lost}. Enable one under handlers: (graphite sends to carbon), check the file with "sonde check-config", then apply it with "systemctl reload sonde" (or SIGHUP)`;
+}
+
+/** A section (or its `type`) that names no plugin: the closest name, or Diamond's name for one. */
+export function unknownPluginMessage(kind: 'collector' | 'handler', type: string, names: readonly string[]): string {
+  const hint = suggestion(type, names, kind);
+  const ours = diamondPlugin(type);
+  const rename = ours?.kind === kind ? `: rename the section ${ours.name}: or write type: ${ours.name}` : '';
+  return `no ${kind} named "${type}"${hint ? `; ${hint}${rename}` : ''} (available: ${names.join(', ') || 'none'}; run "sonde list")`;
 }

@@ -25,6 +25,6 @@ export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.
   const configured = Array.isArray(pp) && pp.every((p) => typeof p === 'string');
   // A malformed plugin_paths is reported by validation; load no outside plugins meanwhile.
   const { registry, report } = await buildRegistry(configured ? (pp as string[]) : pp === undefined ? DEFAULT_PLUGIN_PATHS : []);
-  const config = validateConfig(raw, registry);
+  const config = validateConfig(raw, registry, report.missingDirs);
   return { config, registry, plugins: report, pluginPathsConfigured: configured };
 }

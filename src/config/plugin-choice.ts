@@ -3,7 +3,7 @@
 import type { ConfigProblem, RawConfig } from './read-files.js';
 import type { KeyPath } from './yaml-source.js';
 import type { Registry } from '../plugins/registry.js';
-import { closest } from '../schema/introspect.js';
+import { unknownPluginMessage } from './issue-wording.js';
 
 export function pickPlugin<T extends { name: string }>(
   kind: 'collector' | 'handler',
@@ -24,13 +24,7 @@ export function pickPlugin<T extends { name: string }>(
     warnings.push(`${raw.originOf(p).file}: ${kind} "${type}" is configured but its plugin ${failed.file} ${failed.reason}; the rest of the agent runs without it`);
     return undefined;
   }
-  const names = [...plugins.keys()];
-  const hint = closest(type, names);
   const where: KeyPath = typeof section.type === 'string' ? [...p, 'type'] : p;
-  problems.push({
-    origin: raw.originOf(where),
-    path: where,
-    message: `no ${kind} named "${type}"${hint ? `; did you mean "${hint}"?` : ''} (available: ${names.join(', ') || 'none'}; run "sonde list")`,
-  });
+  problems.push({ origin: raw.originOf(where), path: where, message: unknownPluginMessage(kind, type, [...plugins.keys()]) });
   return undefined;
 }

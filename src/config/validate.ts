@@ -11,6 +11,8 @@ import { pickPlugin } from './plugin-choice.js';
 import { applySecretFiles } from './secret-files.js';
 import type { Registry } from '../plugins/registry.js';
 import type { KeyPath } from './yaml-source.js';
+import { DEFAULT_PLUGIN_PATHS } from './defaults.js';
+import { statSync } from 'node:fs';
 
 /** Validates `value` at `base`: `_file` secrets read first, every issue added to `problems` with its position. */
 function validateWith<S extends z.ZodType>(schema: S, value: unknown, base: KeyPath, raw: RawConfig, problems: ConfigProblem[]): z.output<S> | undefined {
@@ -51,7 +53,27 @@ function sectionsOnly(value: Record<string, unknown>): GlobalConfig {
   return { ...globalSchema.parse({}), collectors: obj(value.collectors), handlers: obj(value.handlers) };
 }
 
-export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig {
+/**
+ * Why a plugin directory gave no plugins, or undefined when that is expected: the default
+ * /etc/sonde/plugins is absent on most hosts that are not running the Debian package (a source
+ * checkout, a container), and an absent directory of the default list has nothing to load anyway.
+ * A directory the operator named that is missing, or any that cannot be read, is worth a warning.
+ */
+function pluginDirProblem(dir: string): string | undefined {
+  try {
+    if (statSync(dir).isDirectory()) return 'cannot be listed (is it readable by the user sonde runs as?)';
+    return 'is not a directory';
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && DEFAULT_PLUGIN_PATHS.includes(dir)) return undefined;
+    if (code === 'ENOENT') return 'does not exist';
+    if (code === 'EACCES') return 'cannot be reached (permission denied on a parent directory)';
+    return `cannot be read (${(err as Error).message})`;
+  }
+}
+
+/** `missingPluginDirs`: the plugin_paths directories the loader could not list (LoadReport.missingDirs). */
+export function validateConfig(raw: RawConfig, registry: Registry, missingPluginDirs: readonly string[] = []): AgentConfig {
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
   const parsedGlobal = validateWith(globalSchema, raw.value, [], raw, problems);
@@ -119,6 +141,12 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
   }
 
   if (problems.length > 0 || !parsedGlobal) throw new ConfigError(problems);
+  parsedGlobal.plugin_paths.forEach((dir, i) => {
+    const why = missingPluginDirs.includes(dir) ? pluginDirProblem(dir) : undefined;
+    if (why === undefined) return;
+    const o = raw.originOf(['plugin_paths', i]);
+    warnings.push(`${o.line === undefined ? o.file : `${o.file}:${o.line}`}: plugin_paths: the plugin directory ${dir} ${why}: no plugins are loaded from it. Create it, or take it out of plugin_paths`);
+  });
   const { collectors: _c, handlers: _h, ...rest } = parsedGlobal;
   return { ...rest, collectors, handlers, files: raw.files, warnings };
 }

@@ -8,6 +8,7 @@ import type { LogsterArgs } from './args.js';
 import { metricName, type LogsterOutput } from './outputs.js';
 import type { ParsedMetric, PluginLogger } from '../plugin-api.js';
 import type { Sample } from '../model/sample.js';
+import { suggestion } from '../config/suggest.js';
 
 /** How long one run waits for a handler (retries included) before giving up with exit 1. */
 const DEADLINE_MS = 10_000;
@@ -44,8 +45,9 @@ export async function loadConfigHandlers(file: string, usageError: (message: str
       // A section split into parts (graphite mode: replicate or shard) is used whole.
       const sections = handlers.filter((h) => h.key === name || h.group?.name === name);
       if (sections.length === 0) {
+        const hint = suggestion(name, [...names, 'stdout', 'graphite', 'statsd', 'ganglia', 'nsca']);
         throw usageError(
-          `unknown output ${name}: it is not one of Logster's (stdout, graphite, statsd, ganglia, nsca) and ${file} has no handler section named ${name}${names.size ? ` (it has: ${[...names].join(', ')})` : ' (it has none)'}`,
+          `unknown output ${name}${hint ? ` (${hint})` : ''}: it is not one of Logster's (stdout, graphite, statsd, ganglia, nsca) and ${file} has no handler section named ${name}${names.size ? ` (it has: ${[...names].join(', ')})` : ' (it has none)'}`,
         );
       }
       const table = new NameTable('');

@@ -4,6 +4,7 @@
 import path from 'node:path';
 import { LogsterUsageError, splitParserOptions } from './args.js';
 import type { ParserDefinition, z } from '../plugin-api.js';
+import { suggestion } from '../config/suggest.js';
 
 export interface ResolvedParser {
   def: ParserDefinition;
@@ -38,7 +39,9 @@ export async function resolveParser(name: string): Promise<ResolvedParser> {
   }
   const def = registry.parsers.get(key);
   if (!def) {
-    throw new LogsterUsageError(`unknown parser ${name}; built-in parsers: ${registry.parserList().map((p) => [p.name, ...p.aliases].join('/')).join(', ')}`);
+    const names = registry.parserList().flatMap((p) => [p.name, ...p.aliases]);
+    const hint = suggestion(name, names);
+    throw new LogsterUsageError(`unknown parser ${name}${hint ? ` (${hint})` : ''}; built-in parsers: ${registry.parserList().map((p) => [p.name, ...p.aliases].join('/')).join(', ')}`);
   }
   const alias = def.aliases[0];
   return { def, dotted: alias ? `logster.parsers.${alias}.${alias}` : def.name };

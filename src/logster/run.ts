@@ -15,6 +15,7 @@ import { stateFileNames } from './state-files.js';
 import type { ConfigHandlers } from './config-handlers.js';
 import type { ParsedMetric, ParserInstance } from '../plugin-api.js';
 import { makeDirs } from '../files/make-dirs.js';
+import { suggestion } from '../config/suggest.js';
 
 export const EXIT_LOGSTER_USAGE = 2;
 
@@ -104,8 +105,12 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
 
 function makeOutput(name: string, a: LogsterArgs, io: Io, log: RunLog, handlers: ConfigHandlers | undefined): LogsterOutput {
   if (handlers?.names.has(name)) return handlers.output(name, a, log);
-  if (['stdout', 'graphite', 'statsd', 'ganglia', 'nsca'].includes(name)) return createOutput(name, a, (s) => io.out(s));
-  if (!handlers) throw new LogsterUsageError(`unknown output ${name}: use stdout, graphite, statsd, ganglia or nsca, or name a handler of a sonde config with --config FILE`);
+  const logsters = ['stdout', 'graphite', 'statsd', 'ganglia', 'nsca'];
+  if (logsters.includes(name)) return createOutput(name, a, (s) => io.out(s));
+  if (!handlers) {
+    const hint = suggestion(name, logsters);
+    throw new LogsterUsageError(`unknown output ${name}${hint ? ` (${hint})` : ''}: use stdout, graphite, statsd, ganglia or nsca, or name a handler of a sonde config with --config FILE`);
+  }
   return handlers.output(name, a, log);
 }
 

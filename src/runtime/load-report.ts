@@ -1,6 +1,5 @@
-// What loading a config found that does not stop sonde: plugins that failed or loaded, plugin
-// directories the operator named that are missing, and the validator's warnings.
-import { DEFAULT_PLUGIN_PATHS } from '../config/defaults.js';
+// What loading a config found that does not stop sonde: plugins that failed or loaded, and the
+// validator's warnings (plugin directories that gave nothing among them).
 import type { LoadedConfig } from '../config/load-config.js';
 import type { Logger } from '../logging/logger.js';
 
@@ -8,9 +7,6 @@ import type { Logger } from '../logging/logger.js';
 export function reportLoad(loaded: LoadedConfig, log: Logger): void {
   for (const f of loaded.registry.failures) log.error({ file: f.file }, `plugin not loaded: ${f.file}: ${f.reason}`);
   for (const p of loaded.plugins.loaded) log.info({ file: p.file }, `loaded ${p.kind} plugin "${p.name}" from ${p.file}`);
-  if (loaded.pluginPathsConfigured) {
-    // The default directory may well not exist; only a directory the operator named is worth a warning.
-    for (const d of loaded.plugins.missingDirs) if (!DEFAULT_PLUGIN_PATHS.includes(d)) log.warn(`plugin directory ${d} (plugin_paths) does not exist or is not readable; no plugins loaded from it`);
-  }
+  // Plugin directories that gave nothing are among the validator's warnings (with their file:line).
   for (const w of loaded.config.warnings) log.warn(w);
 }

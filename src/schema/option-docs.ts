@@ -34,6 +34,13 @@ export function optionDocs(shape: Record<string, z.ZodType>, prefix = ''): Optio
     if (inner.type === 'object' && inner.shape && Object.keys(inner.shape).length > 0) {
       return [{ key: `${prefix}${key}`, type: 'mapping', default: '', help }, ...optionDocs(inner.shape, `${prefix}${key}.`)];
     }
+    if (inner.type === 'record') {
+      // A mapping of named entries (mysql's instances): each entry's keys, under `<name>`.
+      const item = defOf(unwrap((inner as { valueType?: z.ZodType }).valueType!));
+      if (item.type === 'object' && item.shape && Object.keys(item.shape).length > 0) {
+        return [{ key: `${prefix}${key}`, type: 'mapping', default: showDefault(defaultOf(schema)), help }, ...optionDocs(item.shape, `${prefix}${key}.<name>.`)];
+      }
+    }
     if (inner.type === 'array') {
       const item = defOf(unwrap((inner as { element?: z.ZodType }).element!));
       if (item.type === 'object' && item.shape && Object.keys(item.shape).length > 0) {
