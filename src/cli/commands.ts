@@ -1,4 +1,4 @@
-// The command line: sonde run | once | collect | logster | info | check-config | list.
+// The command line: sonde run | once | collect | logster | info | check-config | list | new | test.
 import yargs from 'yargs';
 import { existsSync } from 'node:fs';
 import { DEFAULT_CONFIG_PATH } from '../config/defaults.js';
@@ -26,6 +26,8 @@ const lazy = {
   duration: () => import('../model/duration.js'),
   info: () => import('./info.js'),
   stray: () => import('../logging/stray-errors.js'),
+  kit: () => import('./kit/run.js'),
+  newPlugin: () => import('./kit/new.js'),
 };
 
 class UsageError extends Error {}
@@ -228,6 +230,12 @@ interface ParsedArgs {
   interval?: string;
   options?: boolean;
   markdown?: boolean;
+  kind?: string;
+  name?: string;
+  dir?: string;
+  plugin?: string;
+  update?: boolean;
+  cases?: string;
 }
 
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
@@ -261,6 +269,18 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .option('count', { alias: 'n', type: 'number', default: 2, describe: 'How many runs (rates appear from the second)' })
         .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' }),
     )
+    .command('new <kind> <name>', 'Write a plugin folder to start from: the plugin, a README with its options and a test case that "sonde test" passes', (y) =>
+      y
+        .positional('kind', { type: 'string', choices: ['collector', 'parser', 'handler'], demandOption: true, describe: 'What the plugin is' })
+        .positional('name', { type: 'string', demandOption: true, describe: 'Its name: lower-case letters, digits and _, starting with a letter' })
+        .option('dir', { type: 'string', describe: 'The folder to write (default: ./NAME); it must not exist, or be empty' }),
+    )
+    .command('test <plugin>', 'Run a plugin\'s golden cases (testcases/<case>/ beside it); exit 0 all passed, 1 a case differs (with a diff), 78 a case folder is broken', (y) =>
+      y
+        .positional('plugin', { type: 'string', demandOption: true, describe: 'The plugin\'s .mjs/.js file, or its folder' })
+        .option('update', { type: 'boolean', default: false, describe: 'Rewrite the expectations that differ with what the plugin produced (check them by hand)' })
+        .option('cases', { type: 'string', describe: 'A folder of cases other than testcases/ beside the plugin; the plugin may then be a built-in one\'s name' }),
+    )
     .command('logster', 'Logster\'s command line, for crontab lines: sonde logster [options] PARSER LOGFILE (see "sonde logster --help")', (y) => y)
     .command('info', 'Describe this host (OS, kernel, CPU, memory, disks, network) for an operator', (y) => y)
     .command('check-config', 'Validate the config and its plugins; exit 0 when valid, 78 with file:line: key messages when not', (y) => y)
@@ -269,7 +289,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .option('options', { alias: 'o', type: 'boolean', default: false, describe: 'Also list each plugin\'s options' })
         .option('markdown', { type: 'boolean', default: false, describe: 'Print the option reference as Markdown (used for the README)' }),
     )
-    .demandCommand(1, 'Name a command: run, once, collect, logster, check-config, list or info (see --help)')
+    .demandCommand(1, 'Name a command: run, once, collect, logster, check-config, list, info, new or test (see --help)')
     .strict()
     .version(VERSION)
     .alias('version', 'V')
@@ -307,6 +327,14 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     }
     case 'check-config':
       return cmdCheck(a.config, io);
+    case 'new': {
+      const { newPlugin } = await lazy.newPlugin();
+      return newPlugin(a.kind!, a.name!, a.dir, io);
+    }
+    case 'test': {
+      const { testCommand } = await lazy.kit();
+      return testCommand(a.plugin!, { update: a.update ?? false, cases: a.cases }, io);
+    }
     case 'info': {
       const { hostInfo } = await lazy.info();
       io.out(await hostInfo());
