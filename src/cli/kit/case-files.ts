@@ -122,7 +122,7 @@ export function caseConfig(file: string, schema: z.ZodType, vars: Placeholders):
   return { parsed: res.data as Record<string, unknown>, used };
 }
 
-/** Writes an expectation, saying what was written. */
+/** The entries of `dir` whose name matches `re`, by the number its first group captures. */
 export function numberedFiles(dir: string, re: RegExp): { name: string; n: number }[] {
   return readdirSync(dir)
     .map((name) => ({ name, m: re.exec(name) }))

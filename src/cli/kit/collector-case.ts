@@ -48,11 +48,14 @@ export interface CollectorCaseOptions {
 export function runCollectorCase(plugin: AnyCollector, dir: string, opts: CollectorCaseOptions): Promise<CaseResult> {
   const name = path.basename(dir);
   return guarded(name, dir, async () => {
-    const samples = numberedFiles(dir, /^sample(\d+)$/);
-    if (samples.length === 0) throw new CaseError(`${dir}: no sample0/ folder (each sample N is a folder sample<N>/ holding proc/, and optionally sys/ and statfs.json)`);
-    samples.forEach((s, i) => {
-      if (s.n !== i) throw new CaseError(`${path.join(dir, s.name)}: samples must be numbered from 0 without gaps (expected sample${i})`);
+    // A sample is a folder sample<N>/ (its recorded trees), an expectation sample<N>.expected, or
+    // both: a collector that reads nothing below /proc needs no folder.
+    const numbers = [...new Set([...numberedFiles(dir, /^sample(\d+)$/), ...numberedFiles(dir, /^sample(\d+)\.expected$/)].map((x) => x.n))].sort((a, b) => a - b);
+    if (numbers.length === 0) throw new CaseError(`${dir}: no sample: a case holds sample0.expected (the lines expected from the first run) and, for what the collector reads, sample0/proc/, sample0/sys/ or sample0/statfs.json`);
+    numbers.forEach((n, i) => {
+      if (n !== i) throw new CaseError(`${path.join(dir, `sample${n}`)}: samples must be numbered from 0 without gaps (sample${i} is missing)`);
     });
+    const samples = numbers.map((n) => ({ name: `sample${n}`, n }));
     const configFile = path.join(dir, 'config.yaml');
     const { parsed } = caseConfig(configFile, collectorSchema(plugin), new Map([['CASE_DIR', dir]]));
     const { core, own } = splitSection(parsed);
