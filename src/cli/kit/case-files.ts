@@ -43,8 +43,16 @@ export function caseDirs(dir: string): string[] {
   } catch {
     throw new CaseError(`${dir}: no such folder of test cases (each case is a folder in it)`);
   }
+  const isDir = (n: string) => {
+    try {
+      return statSync(path.join(dir, n)).isDirectory();
+    } catch {
+      // A dangling link or a file removed meanwhile is not a case.
+      return false;
+    }
+  };
   return names
-    .filter((n) => !n.startsWith('.') && statSync(path.join(dir, n)).isDirectory())
+    .filter((n) => !n.startsWith('.') && isDir(n))
     .sort()
     .map((n) => path.join(dir, n));
 }
@@ -103,7 +111,8 @@ export function caseConfig(file: string, schema: z.ZodType, vars: Placeholders):
     if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CaseError(`${file}: must be a mapping of the plugin's options (key: value lines)`);
     value = substitute(value, vars, file, used);
   }
-  const res = schema.safeParse(value);
+  // With the input in each issue, a refusal says what was written: got "lots".
+  const res = schema.safeParse(value, { reportInput: true });
   if (!res.success) {
     const raw: RawConfig = {
       value: value as Record<string, unknown>,
