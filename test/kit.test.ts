@@ -2,7 +2,7 @@
 // folder is named by its file (and line), every difference comes with a diff, a plugin that
 // throws or hangs fails its case instead of hanging the kit, and --update rewrites only what a
 // clean run produced.
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caseDirs, runCase } from '../src/cli/kit/run.js';
@@ -10,6 +10,7 @@ import { bytesDiff, lineDiff } from '../src/cli/kit/diff.js';
 import { defineCollector, defineHandler, defineParser, z, type Sample } from '../src/plugin-api.js';
 import { builtinRegistry } from '../src/plugins/builtin.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
+import { tmpfs } from './helpers/tmpfs.js';
 
 const registry = builtinRegistry();
 const HANDLERS = path.join(import.meta.dirname, 'fixtures', 'handlers');
@@ -94,6 +95,30 @@ describe('collector cases', () => {
     const d2 = collectorCase({ 'sample0.expected': 'boom.x 2\n' });
     expect((await runCase(throws, d2, { update: true })).status).toBe('fail');
     expect(readFileSync(path.join(d2, 'sample0.expected'), 'utf8')).toBe('boom.x 2\n');
+  });
+
+  it('--update on a full disk: the case is broken with the reason, and the old expectation is left whole', async () => {
+    const fs = tmpfs('8k');
+    const dir = path.join(fs, 'full');
+    writeFiles(dir, { 'sample0.expected': 'big.x 1\n' });
+    // Fill the file system up to its last byte.
+    try {
+      writeFileSync(path.join(fs, 'filler'), Buffer.alloc(64 * 1024, 120));
+    } catch {
+      /* ENOSPC: full, as wanted */
+    }
+    const many = defineCollector({ name: 'big', description: 'test', schema: z.object({}), collect(ctx) { for (let i = 0; i < 2000; i++) ctx.emit(`metric_number_${i}`, i); } });
+    const r = await runCase(many, dir, { update: true });
+    expect(r.status).toBe('broken');
+    expect(r.detail).toMatch(/sample0\.expected: cannot write the new expectation: .*ENOSPC/);
+    expect(readFileSync(path.join(dir, 'sample0.expected'), 'utf8')).toBe('big.x 1\n');
+    expect(readdirSync(dir)).toEqual(['sample0.expected']);
+  });
+
+  it('finishes when a collector\'s close() never returns', async () => {
+    const stuck = defineCollector({ name: 'sticky', description: 'test', schema: z.object({}), init: () => undefined, collect(ctx) { ctx.emit('x', 1); }, close: () => new Promise<void>(() => undefined) });
+    const r = await runCase(stuck, collectorCase({ 'sample0.expected': 'sticky.x 1\n', 'config.yaml': 'interval: 1s\ntimeout: 100ms\n' }));
+    expect(r.status).toBe('pass');
   });
 
   it('a collector reads sample<N>/sys and replays sample<N>/statfs.json; a damaged statfs.json breaks the case', async () => {

@@ -121,7 +121,10 @@ export function runCollectorCase(plugin: AnyCollector, dir: string, opts: Collec
         clock += spacing;
       }
     } finally {
-      await runner.close().catch(() => undefined);
+      // Bounded: a plugin stuck in collect() may be stuck in close() too.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([runner.close().catch(() => undefined), new Promise((r) => (timer = setTimeout(r, section.timeout)))]);
+      clearTimeout(timer);
     }
     if (problems.length > 0) return { name, dir, status: 'fail', detail: `${problems.join('\n')}\n${log.text()}` };
     if (written.length > 0) return { name, dir, status: 'updated', detail: written.map((f) => `wrote ${f}\n`).join('') };

@@ -1,5 +1,5 @@
 // What running one golden case comes to.
-import { writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../files/atomic-write.js';
 import { CaseError } from './case-files.js';
 
 export type CaseStatus = 'pass' | 'fail' | 'updated' | 'broken';
@@ -35,10 +35,13 @@ function safeJson(v: unknown): string {
   }
 }
 
-/** Writes an expectation for --update; a file that cannot be written is a broken case, not a crash. */
+/**
+ * Writes an expectation for --update, whole or not at all (a Ctrl-C or a full disk halfway leaves
+ * the old file); a file that cannot be written is a broken case, not a crash.
+ */
 export function writeExpectation(file: string, data: string | Buffer): void {
   try {
-    writeFileSync(file, data);
+    writeFileAtomic(file, data);
   } catch (err) {
     throw new CaseError(`${file}: cannot write the new expectation: ${(err as Error).message}`);
   }
