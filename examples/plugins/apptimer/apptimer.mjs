@@ -18,8 +18,8 @@ export default (api) =>
       slow_ms: api.z.number().min(0).default(1000).describe('A request taking this many milliseconds or more counts as slow'),
     }),
     flags: [
-      { long: 'percentiles', short: 'p', key: 'percentiles' },
-      { long: 'slow-ms', key: 'slow_ms' },
+      { long: '--percentiles', short: '-p', key: 'percentiles' },
+      { long: '--slow-ms', key: 'slow_ms' },
     ],
     create(options) {
       let requests = 0;

@@ -124,7 +124,7 @@ export default (api) =>
       levels: api.z.string().default('ERROR,WARN').describe('The levels to count, comma-separated; each is reported as a metric of its own'),
     }),
     // sonde logster --parser-options "-l ERROR,WARN,INFO" sets \`levels\`.
-    flags: [{ long: 'levels', short: 'l', key: 'levels' }],
+    flags: [{ long: '--levels', short: '-l', key: 'levels' }],
     create(options) {
       const levels = options.levels.split(',').map((l) => l.trim()).filter((l) => l.length > 0);
       const escaped = levels.map((l) => l.replace(/[.*+?^\${}()|[\\]\\\\]/g, '\\\\$&'));
