@@ -26,6 +26,25 @@ describe('sonde test on the examples in examples/plugins/', () => {
     });
   }
 
+  it('dircount and jsonlines work in the agent: sonde once through plugin_paths writes the counts as JSON lines', () => {
+    const dir = tmpdir();
+    mkdirSync(path.join(dir, 'spool'));
+    for (const [f, text] of [['m1', 'abc'], ['m2', 'defgh']]) writeFileSync(path.join(dir, 'spool', f!), text!);
+    const out = path.join(dir, 'metrics.jsonl');
+    const cfg = path.join(dir, 'sonde.yaml');
+    writeFileSync(
+      cfg,
+      `hostname: web01\nstate_dir: ${dir}/state\nplugin_paths: [${EXAMPLES}/dircount, ${EXAMPLES}/jsonlines]\ncollectors:\n  dircount: { dir: ${dir}/spool }\nhandlers:\n  jsonlines: { file: ${out} }\n`,
+    );
+    const r = sonde(['once', '--config', cfg]);
+    expect(r.status, r.stderr).toBe(0);
+    const got = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { path: string; value: number; host: string; kind: string });
+    const of = (p: string) => got.find((x) => x.path === `servers.web01.dircount.${p}`);
+    expect(of('files')).toMatchObject({ value: 2, host: 'web01', kind: 'gauge' });
+    expect(of('bytes')?.value).toBe(8);
+    expect(of('subdirs')?.value).toBe(0);
+  });
+
   it('a broken expectation in a copy of an example: exit 1, with the diff and what to do', () => {
     const dir = path.join(tmpdir(), 'apptimer');
     cpSync(path.join(EXAMPLES, 'apptimer'), dir, { recursive: true });
@@ -67,6 +86,22 @@ describe('sonde new', () => {
       expect(failed.stdout).toMatch(/\n +- .*\n +\+ /);
     });
   }
+
+  it('parser: its -l flag is one sonde logster takes, and sets the levels counted', () => {
+    const cwd = tmpdir();
+    const dir = path.join(cwd, 'lv');
+    expect(sonde(['new', 'parser', 'lv', '--dir', dir]).status).toBe(0);
+    const log = path.join(cwd, 'app.log');
+    const lines = readFileSync(path.join(dir, 'testcases', 'levels', 'input.log'));
+    writeFileSync(log, lines);
+    const run = () => sonde(['logster', '-o', 'stdout', '-s', path.join(cwd, 'state'), '-l', path.join(cwd, 'logs'), '--parser-options', '-l ERROR,INFO', path.join(dir, 'lv.mjs'), log]);
+    expect(run().status).toBe(0); // the first run only records where the log ends, as Logster's
+    writeFileSync(log, lines, { flag: 'a' });
+    const r = run();
+    expect(r.status, r.stderr).toBe(0);
+    const names = r.stdout.trim().split('\n').map((l) => l.split(' ')[1]);
+    expect(names).toEqual(['ERROR', 'INFO']);
+  });
 
   it('refuses a folder that exists (writing nothing), a name sonde would refuse, and a built-in\'s name', () => {
     const cwd = tmpdir();
