@@ -240,6 +240,14 @@ describe('handler cases', () => {
     expect(Date.now() - t0).toBeLessThan(20_000);
   });
 
+  it('--update writes nothing when a send failed', async () => {
+    const dir = collectorCase({ 'config.yaml': 'file: ${SINK_FILE}\n', 'samples.txt': 'a 1 10\n' });
+    const r = await runCase(fileHandler(() => Promise.reject(new Error('disk full'))), dir, { update: true });
+    expect(r.status).toBe('fail');
+    expect(r.detail).toBe('batch 1: send() failed: disk full\n');
+    expect(readdirSync(dir).sort()).toEqual(['config.yaml', 'samples.txt']);
+  });
+
   it('--update writes what the sink received; a binary difference is shown by byte offset', async () => {
     const dir = collectorCase({ 'config.yaml': 'file: ${SINK_FILE}\n', 'samples.txt': 'a 1 10\n' });
     expect((await runCase(fileHandler(), dir, { update: true })).status).toBe('updated');
