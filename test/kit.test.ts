@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caseDirs, runCase } from '../src/cli/kit/run.js';
 import { bytesDiff, lineDiff } from '../src/cli/kit/diff.js';
-import { defineCollector, defineHandler, defineParser, z, type Sample } from '../src/plugin-api.js';
+import { defineCollector, defineHandler, defineParser, RejectedSamplesError, z, type Sample } from '../src/plugin-api.js';
 import { builtinRegistry } from '../src/plugins/builtin.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
 import { tmpfs } from './helpers/tmpfs.js';
@@ -238,6 +238,30 @@ describe('handler cases', () => {
     expect(hung.status).toBe('fail');
     expect(hung.detail).toMatch(/send\(\) of batch 1 did not finish/);
     expect(Date.now() - t0).toBeLessThan(20_000);
+  });
+
+  it('finds refused samples as the core does (halves until alone), sends the rest, and compares them with expected.rejected', async () => {
+    const picky = defineHandler({
+      name: 'picky',
+      description: 'test: refuses odd values, whole batch or nothing',
+      schema: z.object({ file: z.string() }),
+      async send(batch, ctx) {
+        const odd = batch.find((s) => s.value % 2 === 1);
+        if (odd) throw new RejectedSamplesError(`odd value ${odd.value}`);
+        writeFileSync(ctx.config.file, batch.map((s) => `${s.value}\n`).join(''), { flag: 'a' });
+      },
+    });
+    const dir = collectorCase({
+      'config.yaml': 'file: ${SINK_FILE}\n',
+      'samples.txt': ['a 2 1', 'b 3 1', 'c 4 1', 'd 6 1', 'e 7 1'].join('\n'),
+      'expected.file': '2\n4\n6\n',
+      'expected.rejected': 'servers.testhost.b 3: odd value 3\nservers.testhost.e 7: odd value 7\n',
+    });
+    expect(await runCase(picky, dir)).toMatchObject({ status: 'pass' });
+    writeFileSync(path.join(dir, 'expected.rejected'), '');
+    const r = await runCase(picky, dir);
+    expect(r.status).toBe('fail');
+    expect(r.detail).toContain('+ servers.testhost.b 3: odd value 3\n');
   });
 
   it('--update writes nothing when a send failed', async () => {

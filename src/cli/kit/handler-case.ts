@@ -8,6 +8,7 @@ import { handlerSchema, handlerSections } from '../../config/handler-section.js'
 import { HandlerInstance } from '../../delivery/handler-instance.js';
 import { NameTable, PathRenderer } from '../../model/naming.js';
 import { SAMPLE_KINDS, type Sample, type SampleKind } from '../../model/sample.js';
+import { RejectedSamplesError } from '../../plugin-api.js';
 import type { AnyHandler } from '../../plugins/registry.js';
 import { caseConfig, caseFile, CaseError } from './case-files.js';
 import { bytesDiff } from './diff.js';
@@ -55,6 +56,11 @@ export function readSamples(file: string): Sample[][] {
   return batches;
 }
 
+/** A RejectedSamplesError, also one from another copy of the API (a plugin bundling its own). */
+function isRejection(err: unknown): boolean {
+  return err instanceof RejectedSamplesError || (err instanceof Error && err.name === 'RejectedSamplesError');
+}
+
 /** Which sinks a config.yaml names, from its placeholders. */
 function sinksNamed(text: string): SinkKind[] {
   return SINK_KINDS.filter((k) => SINK_PLACEHOLDERS[k].some((p) => text.includes(`\${${p}}`)));
@@ -97,21 +103,39 @@ export function runHandlerCase(plugin: AnyHandler, dir: string, opts: { readonly
       const log = new CaseLog();
       const parts = sections.map((s) => new HandlerInstance(s, paths, log.logger));
       const problems: string[] = [];
+      // Samples the handler refused for good (RejectedSamplesError), found as the core finds them:
+      // the batch is sent in halves until each refused sample is alone, and the rest goes through.
+      const rejected: string[] = [];
+      const sendOnce = async (part: HandlerInstance, samples: readonly Sample[], what: string): Promise<void> => {
+        const ctrl = new AbortController();
+        const ms = part.section.outbox.sendTimeout;
+        const timer = setTimeout(() => ctrl.abort(new Error(`send_timeout of ${ms} ms`)), ms);
+        try {
+          await within(part.send(samples, ctrl.signal), ms + 1000, `send() of ${what}`);
+        } catch (err) {
+          if (!isRejection(err)) throw err;
+          if (samples.length === 1) {
+            const s = samples[0]!;
+            rejected.push(`${paths.render(s.name)} ${s.value}: ${(err as Error).message}`);
+            return;
+          }
+          const half = Math.ceil(samples.length / 2);
+          await sendOnce(part, samples.slice(0, half), what);
+          await sendOnce(part, samples.slice(half), what);
+        } finally {
+          clearTimeout(timer);
+        }
+      };
       try {
         for (const [i, batch] of batches.entries()) {
           for (const [p, part] of parts.entries()) {
             const choose = part.section.group?.choose;
             const mine = choose ? batch.filter((s) => choose(paths.render(s.name)) === p) : batch;
             if (mine.length === 0) continue;
-            const ctrl = new AbortController();
-            const ms = part.section.outbox.sendTimeout;
-            const timer = setTimeout(() => ctrl.abort(new Error(`send_timeout of ${ms} ms`)), ms);
             try {
-              await within(part.send(mine, ctrl.signal), ms + 1000, `send() of batch ${i + 1}`);
+              await sendOnce(part, mine, `batch ${i + 1}`);
             } catch (err) {
               problems.push(`batch ${i + 1}${parts.length > 1 ? ` to ${part.section.key}` : ''}: send() failed: ${(err as Error).message}`);
-            } finally {
-              clearTimeout(timer);
             }
           }
         }
@@ -138,6 +162,18 @@ export function runHandlerCase(plugin: AnyHandler, dir: string, opts: { readonly
           writeExpectation(file, got);
           written.push(file);
         } else if (diff !== undefined) problems.push(`the ${s.kind} sink received other bytes than expected.${s.kind}:\n${diff}`);
+      }
+      // Refused samples are part of the expected output: expected.rejected lists them, one a line.
+      const rejectedFile = path.join(dir, 'expected.rejected');
+      const gotRejected = Buffer.from(rejected.map((l) => `${l}\n`).join(''));
+      const haveRejected = existsSync(rejectedFile);
+      const expectedRejected = haveRejected ? caseFile(rejectedFile, 'the samples the handler is expected to refuse') : Buffer.alloc(0);
+      const rejectedDiff = bytesDiff(expectedRejected, gotRejected, 'expected.rejected', 'refused by the handler');
+      if (rejectedDiff !== '') {
+        if (opts.update && problems.length === 0) {
+          writeExpectation(rejectedFile, gotRejected);
+          written.push(rejectedFile);
+        } else problems.push(`the handler refused other samples than expected.rejected lists (RejectedSamplesError; "<path> <value>: <message>" lines):\n${rejectedDiff}`);
       }
       const notes = warnings.map((w) => `warning: ${w}\n`).join('');
       if (problems.length > 0) return { name, dir, status: 'fail', detail: `${notes}${problems.join('\n')}\n${log.text()}` };
