@@ -160,6 +160,20 @@ describe('sonde test: exit statuses', () => {
     expect(s.stderr).toContain('create(options) is missing');
   });
 
+  it('1 for a plugin whose timer throws while a case runs, said in a sentence rather than a crash', () => {
+    const dir = tmpdir();
+    writeFileSync(
+      path.join(dir, 'stray.mjs'),
+      "export default (api) => api.defineCollector({ name: 'stray', description: 'x', schema: api.z.object({}), async collect(ctx) { ctx.emit('x', 1); setTimeout(() => { throw new Error('late boom'); }, 0); await new Promise((r) => setTimeout(r, 30)); } });\n",
+    );
+    mkdirSync(path.join(dir, 'testcases', 'one'), { recursive: true });
+    writeFileSync(path.join(dir, 'testcases', 'one', 'sample0.expected'), 'stray.x 1\n');
+    const r = sonde(['test', dir]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('plugin stray threw outside its collect()');
+    expect(r.stderr).toContain('late boom');
+  });
+
   it('--cases runs a built-in plugin\'s golden cases from this repository through the same kit', () => {
     const r = sonde(['test', 'cpu', '--cases', path.join(ROOT, 'test', 'fixtures', 'collectors', 'cpu')]);
     expect(r.status, r.stdout + r.stderr).toBe(0);
