@@ -2,7 +2,7 @@
 // repository's test harness: the examples' cases pass, a folder made by `sonde new` passes as it
 // is for every kind, a broken expectation fails with a diff (exit 1), a broken case folder is
 // named (exit 78), and a bad command line is refused (exit 64).
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { sonde } from './helpers/sonde.js';
@@ -101,6 +101,17 @@ describe('sonde new', () => {
     expect(r.status, r.stderr).toBe(0);
     const names = r.stdout.trim().split('\n').map((l) => l.split(' ')[1]);
     expect(names).toEqual(['ERROR', 'INFO']);
+  });
+
+  it('fills an empty folder that exists, keeping the folder itself (it may be the shell\'s working directory)', () => {
+    const dir = path.join(tmpdir(), 'empty');
+    mkdirSync(dir);
+    const inode = statSync(dir).ino;
+    const r = sonde(['new', 'handler', 'here', '--dir', dir]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(statSync(dir).ino).toBe(inode);
+    expect(readdirSync(dir).sort()).toEqual(['README.md', 'here.mjs', 'testcases']);
+    expect(sonde(['test', dir]).status).toBe(0);
   });
 
   it('refuses a folder that exists (writing nothing), a name sonde would refuse, and a built-in\'s name', () => {

@@ -45,16 +45,21 @@ export function newPlugin(kind: string, name: string, dir: string | undefined, i
     io.err(`sonde new: ${target} exists already; nothing was written (sonde new never writes over files). Remove it, or give another folder with --dir\n`);
     return EXIT_FAILURE;
   }
-  // Written beside the target and renamed into place: a failure halfway (a full disk) leaves no half-made plugin.
-  const temp = path.join(path.dirname(target), `.${path.basename(target)}.sonde-new-${process.pid}`);
+  // Written to a hidden folder and renamed into place: a failure halfway (a full disk) leaves no
+  // half-made plugin. An empty folder that exists (perhaps the shell's working directory) is kept
+  // and filled, its entries renamed in from a hidden folder inside it.
+  const fill = existsSync(target);
+  const temp = fill ? path.join(target, `.sonde-new-${process.pid}`) : path.join(path.dirname(target), `.${path.basename(target)}.sonde-new-${process.pid}`);
   try {
     for (const f of templateFiles(k, name)) {
       const file = path.join(temp, f.path);
       mkdirSync(path.dirname(file), { recursive: true });
       writeFileSync(file, f.text);
     }
-    if (existsSync(target)) rmdirSync(target);
-    renameSync(temp, target);
+    if (fill) {
+      for (const entry of readdirSync(temp)) renameSync(path.join(temp, entry), path.join(target, entry));
+      rmdirSync(temp);
+    } else renameSync(temp, target);
   } catch (err) {
     rmSync(temp, { recursive: true, force: true });
     io.err(`sonde new: could not write ${target}: ${(err as Error).message}; nothing was left behind\n`);
