@@ -67,6 +67,8 @@ cpSync(path.join(root, 'debian'), path.join(tree, 'debian'), { recursive: true }
 mkdirSync(path.join(tree, 'scripts'));
 copyFileSync(path.join(root, 'scripts/code-cache-mail.log'), path.join(tree, 'scripts/code-cache-mail.log'));
 copyFileSync(path.join(root, 'README.md'), path.join(tree, 'README.md'));
+// The plugin examples, each with its golden cases: /usr/share/doc/sonde/examples/plugins/.
+cpSync(path.join(root, 'examples'), path.join(tree, 'examples'), { recursive: true });
 
 writeFileSync(path.join(tree, 'debian/copyright'), copyright());
 

@@ -71,7 +71,7 @@ describe('sonde once', () => {
     const dir = tmpdir();
     const conf = (sample: string) =>
       writeFiles(dir, {
-        'sonde.yaml': `hostname: web01\nproc_root: ${FIX}/collectors/iostat/busy-idle-gone/${sample}\nstate_dir: ${dir}/state\nplugin_paths: []\ncollectors:\n  iostat: {}\nhandlers:\n  stdout: {}\n`,
+        'sonde.yaml': `hostname: web01\nproc_root: ${FIX}/collectors/iostat/busy-idle-gone/${sample}/proc\nstate_dir: ${dir}/state\nplugin_paths: []\ncollectors:\n  iostat: {}\nhandlers:\n  stdout: {}\n`,
       })['sonde.yaml']!;
     const first = sonde(['once', '--config', conf('sample0')]);
     expect(first.status).toBe(0);

@@ -15,7 +15,7 @@ const collect = collectOnce;
 
 describe('a stuck mount', () => {
   it('is skipped, logged and counted, never asked again while pending, and comes back when it answers', async () => {
-    const dir = `${import.meta.dirname}/fixtures/collectors/diskspace/mounts/sample0`;
+    const dir = `${import.meta.dirname}/fixtures/collectors/diskspace/mounts/sample0/proc`;
     const plugin = registry.collectors.get('diskspace') as AnyCollector;
     const config = { filesystems: ['ext4'], exclude_filters: [], byte_unit: ['byte'], statfs_timeout: 0.05 };
     const ok: StatFs = { bsize: 4096, blocks: 100, bfree: 50, bavail: 50, files: 10, ffree: 5 };

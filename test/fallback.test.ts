@@ -19,7 +19,7 @@ const meminfoBytes = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm'
 
 describe('systeminformation fallback', () => {
   it('is not used by auto on Linux: /proc is read, even where it is a recorded tree', async () => {
-    const proc = fileReader(path.join(import.meta.dirname, 'fixtures', 'collectors', 'memory', 'normal-host', 'sample0'));
+    const proc = fileReader(path.join(import.meta.dirname, 'fixtures', 'collectors', 'memory', 'normal-host', 'sample0', 'proc'));
     const got = await collect(builtinRunner('memory', { source: 'auto' }, { proc, sys: proc, log: silent }));
     // The fixture's MemTotal (16000000 kB), not this machine's.
     expect(got.get('memory.MemTotal')).toBe(16000000 * 1024);

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { sonde } from './helpers/sonde.js';
 import { tmpdir } from './helpers/tmp.js';
 
-const FIXTURES = path.resolve(import.meta.dirname, 'fixtures', 'logs');
+const FIXTURES = path.resolve(import.meta.dirname, 'fixtures', 'parsers');
 
 // Each fixture case with an expected-0.txt: the figures for a duration of 0, written by hand from
 // Logster's code (expected-1.txt's figures where the rule is "divide by 1 s").

@@ -44,7 +44,7 @@ describe('sonde logster', () => {
     expect([first.status, first.stdout]).toEqual([0, '']);
     const size = statSync(t.log).size;
     expect(readFileSync(t.stateFile, 'utf8').split('\n').slice(0, 2)).toEqual([String(statSync(t.log).ino), String(size)]);
-    appendFileSync(t.log, readFileSync(path.resolve(import.meta.dirname, 'fixtures/logs/postfix/worked/input.log')));
+    appendFileSync(t.log, readFileSync(path.resolve(import.meta.dirname, 'fixtures/parsers/postfix/worked/input.log')));
     t.age(60, true);
     const before = Math.floor(Date.now() / 1000);
     const r = t.run('-o', 'stdout', '-p', 'servers.mx1.postfix');
@@ -53,9 +53,9 @@ describe('sonde logster', () => {
     const ts = new Set(out.map((w) => Number(w[0])));
     expect(ts.size).toBe(1);
     expect([...ts][0]).toBeGreaterThanOrEqual(before);
-    // The worked example's figures (fixtures/logs/postfix/worked; docs/compat.md, "Logster: parsers"), prefixed with the stdout separator.
+    // The worked example's figures (fixtures/parsers/postfix/worked; docs/compat.md, "Logster: parsers"), prefixed with the stdout separator.
     expect(out.map((w) => `${w[1]} ${w[2]}`).join('\n')).toBe(
-      readFileSync(path.resolve(import.meta.dirname, 'fixtures/logs/postfix/worked/expected-60.txt'), 'utf8').trim().split('\n').map((l) => `servers.mx1.postfix_${l}`).join('\n'),
+      readFileSync(path.resolve(import.meta.dirname, 'fixtures/parsers/postfix/worked/expected-60.txt'), 'utf8').trim().split('\n').map((l) => `servers.mx1.postfix_${l}`).join('\n'),
     );
     // The state's mtime is the run's start second (Logster's duration rule).
     expect(Math.floor(statSync(t.stateFile).mtimeMs / 1000)).toBe([...ts][0]);

@@ -1,16 +1,17 @@
-// Golden cases: test/fixtures/logs/<parser>/<case>/input.log, optional options.json, and the
-// expected `name value` lines for each duration in expected-<seconds>.txt (hand-computed, or
-// written by python3 from Logster's own formulas).
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// The built-in parsers' golden cases, run by the plugin kit's runner (the code behind
+// `sonde test`): test/fixtures/parsers/<parser>/<case>/ holds input.log, an optional config.yaml
+// with the parser's options, and the expected `name value` lines for each duration in
+// expected-<seconds>.txt (hand-computed, or written by python3 from Logster's own formulas). The
+// kit feeds the input whole and in 7-byte chunks; both must give the expected report.
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { builtinParsers } from '../parsers/index.js';
-import { LineFeeder } from '../src/logread/line-feeder.js';
-import { ChunkLines } from '../src/logread/read-lines.js';
+import { caseDirs, runCase } from '../src/cli/kit/run.js';
 import { pyStr } from '../src/model/py-number.js';
 import type { ParserDefinition } from '../src/plugin-api.js';
 
-const ROOT = path.resolve(import.meta.dirname, 'fixtures', 'logs');
+const ROOT = path.resolve(import.meta.dirname, 'fixtures', 'parsers');
 
 function parserNamed(name: string): ParserDefinition {
   const p = builtinParsers.find((x) => x.name === name);
@@ -18,34 +19,19 @@ function parserNamed(name: string): ParserDefinition {
   return p;
 }
 
-/** Feeds a file's bytes through the core's line reader, in chunks of `chunk` bytes. */
-function run(def: ParserDefinition, options: unknown, input: Buffer, duration: number, chunk = input.length): string {
-  const parser = def.create(def.schema.parse(options));
-  const lines = new ChunkLines(new LineFeeder(parser), 1 << 20);
-  for (let i = 0; i < input.length; i += chunk) {
-    const part = Buffer.from(input.subarray(i, i + chunk));
-    lines.push(part, part.length);
-  }
-  return parser
-    .report(duration)
-    .map((m) => `${m.name} ${pyStr(m.value, m.float === true)}\n`)
-    .join('');
-}
+it('has every golden case there was before the move to the kit (8 cases, 22 durations)', () => {
+  const cases = readdirSync(ROOT).flatMap((p) => caseDirs(path.join(ROOT, p)));
+  expect(cases.length).toBe(8);
+  expect(cases.flatMap((d) => readdirSync(d).filter((f) => /^expected-\d+\.txt$/.test(f))).length).toBe(22);
+});
 
 for (const parser of readdirSync(ROOT)) {
   describe(`parser ${parser}`, () => {
-    for (const c of readdirSync(path.join(ROOT, parser))) {
-      const dir = path.join(ROOT, parser, c);
-      const input = readFileSync(path.join(dir, 'input.log'));
-      const options = existsSync(path.join(dir, 'options.json')) ? JSON.parse(readFileSync(path.join(dir, 'options.json'), 'utf8')) : {};
-      for (const f of readdirSync(dir).filter((n) => /^expected-\d+\.txt$/.test(n))) {
-        const duration = Number(/\d+/.exec(f)![0]);
-        it(`${c}, duration ${duration}: the expected lines, whole or fed in 7-byte chunks`, () => {
-          const expected = readFileSync(path.join(dir, f), 'utf8');
-          expect(run(parserNamed(parser), options, input, duration)).toBe(expected);
-          expect(run(parserNamed(parser), options, input, duration, 7)).toBe(expected);
-        });
-      }
+    for (const dir of caseDirs(path.join(ROOT, parser))) {
+      it(`${path.basename(dir)}: the expected report at each duration, whole or fed in 7-byte chunks`, async () => {
+        const r = await runCase(parserNamed(parser), dir);
+        expect(r.status, r.detail).toBe('pass');
+      });
     }
   });
 }

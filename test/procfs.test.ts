@@ -11,14 +11,14 @@ const fixture = (rel: string) => readFileSync(path.join(FIXTURES, rel), 'utf8');
 
 describe('procfs.parseStat (/proc/stat)', () => {
   it('returns the cpu0 user jiffies exactly as in the file', () => {
-    const stat = procfs.parseStat(fixture('collectors/cpu/normal-host/sample0/stat'));
+    const stat = procfs.parseStat(fixture('collectors/cpu/normal-host/sample0/proc/stat'));
     expect(stat.cpus.get('cpu0')![0]).toBe(600);
     expect(fixture('proc/e2e-1/stat')).toContain('cpu0 900 ');
     expect(procfs.parseStat(fixture('proc/e2e-1/stat')).cpus.get('cpu0')![0]).toBe(900);
   });
 
   it('returns the aggregate line and every cpuN line in file order, one value per state', () => {
-    const stat = procfs.parseStat(fixture('collectors/cpu/normal-host/sample1/stat'));
+    const stat = procfs.parseStat(fixture('collectors/cpu/normal-host/sample1/proc/stat'));
     expect(stat.total).toEqual([1400, 20, 650, 9350, 150, 5, 55, 0, 0, 0]);
     expect([...stat.cpus.keys()]).toEqual(['cpu0', 'cpu1']);
     expect(stat.cpus.get('cpu1')).toEqual([500, 15, 250, 4800, 70, 5, 25, 0, 0, 0]);
@@ -27,14 +27,14 @@ describe('procfs.parseStat (/proc/stat)', () => {
   });
 
   it('keeps the columns an old kernel has (8, no guest)', () => {
-    const stat = procfs.parseStat(fixture('collectors/cpu/old-kernel/sample1/stat'));
+    const stat = procfs.parseStat(fixture('collectors/cpu/old-kernel/sample1/proc/stat'));
     expect(stat.total).toEqual([150, 0, 150, 1700, 0, 0, 0, 0]);
     expect(stat.cpus.size).toBe(1);
   });
 
   it('counts the online CPUs as the cpuN lines, for loadavg', () => {
-    expect(procfs.parseStat(fixture('collectors/loadavg/normal-host/sample0/stat')).cpus.size).toBe(2);
-    expect(procfs.parseStat(fixture('collectors/cpu/cpu-disappears/sample1/stat')).cpus.size).toBe(1);
+    expect(procfs.parseStat(fixture('collectors/loadavg/normal-host/sample0/proc/stat')).cpus.size).toBe(2);
+    expect(procfs.parseStat(fixture('collectors/cpu/cpu-disappears/sample1/proc/stat')).cpus.size).toBe(1);
   });
 
   it('leaves out lines that are not cpuN or not numbers, and says when there is no aggregate line', () => {
@@ -54,7 +54,7 @@ describe('procfs.parseStat (/proc/stat)', () => {
 
 describe('procfs.parseMeminfo (/proc/meminfo)', () => {
   it('returns bytes per field: kB times 1024, unitless counts as they are', () => {
-    const m = procfs.parseMeminfo(fixture('collectors/memory/normal-host/sample0/meminfo'));
+    const m = procfs.parseMeminfo(fixture('collectors/memory/normal-host/sample0/proc/meminfo'));
     expect(m.get('MemTotal')).toBe(16000000 * 1024);
     expect(m.get('MemAvailable')).toBe(12000000 * 1024);
     expect(m.get('Active(anon)')).toBe(2000000 * 1024);
@@ -66,7 +66,7 @@ describe('procfs.parseMeminfo (/proc/meminfo)', () => {
   });
 
   it('has no MemAvailable on a kernel older than 3.14', () => {
-    const m = procfs.parseMeminfo(fixture('collectors/memory/old-kernel-no-memavailable/sample0/meminfo'));
+    const m = procfs.parseMeminfo(fixture('collectors/memory/old-kernel-no-memavailable/sample0/proc/meminfo'));
     expect(m.get('MemTotal')).toBe(1000000 * 1024);
     expect(m.has('MemAvailable')).toBe(false);
   });
@@ -74,7 +74,7 @@ describe('procfs.parseMeminfo (/proc/meminfo)', () => {
 
 describe('procfs.parseLoadavg (/proc/loadavg)', () => {
   it('returns the three loads and the running/total tasks', () => {
-    expect(procfs.parseLoadavg(fixture('collectors/loadavg/normal-host/sample0/loadavg'))).toEqual({ load1: 1.5, load5: 0.8, load15: 0.44, running: 3, total: 1234 });
+    expect(procfs.parseLoadavg(fixture('collectors/loadavg/normal-host/sample0/proc/loadavg'))).toEqual({ load1: 1.5, load5: 0.8, load15: 0.44, running: 3, total: 1234 });
   });
 
   it('throws on text that is not a loadavg line', () => {
@@ -84,7 +84,7 @@ describe('procfs.parseLoadavg (/proc/loadavg)', () => {
 
 describe('procfs.parseDiskstats (/proc/diskstats)', () => {
   it('returns the eleven counters per device, in file order', () => {
-    const d = procfs.parseDiskstats(fixture('collectors/iostat/busy-idle-gone/sample0/diskstats'));
+    const d = procfs.parseDiskstats(fixture('collectors/iostat/busy-idle-gone/sample0/proc/diskstats'));
     expect([...d.keys()]).toEqual(['sda', 'sda1', 'dm-0', 'loop0', 'sr0']);
     expect(d.get('sda')).toEqual({
       reads: 1000, reads_merged: 100, reads_sectors: 80000, reads_milliseconds: 5000,
@@ -101,7 +101,7 @@ describe('procfs.parseDiskstats (/proc/diskstats)', () => {
 
 describe('procfs.parseNetDev (/proc/net/dev)', () => {
   it('returns rx and tx counters per interface and skips the two header lines', () => {
-    const n = procfs.parseNetDev(fixture('collectors/network/counters-reset/sample0/net/dev'));
+    const n = procfs.parseNetDev(fixture('collectors/network/counters-reset/sample0/proc/net/dev'));
     expect([...n.keys()]).toEqual(['lo', 'eth0', 'docker0', 'veth12ab', 'ens3']);
     expect(n.get('eth0')).toEqual({ rx: [100000, 1000, 1, 2, 0, 0, 0, 5], tx: [200000, 1500, 0, 1, 0, 0, 0, 0] });
     expect(n.get('veth12ab')!.tx[0]).toBe(800);
@@ -110,7 +110,7 @@ describe('procfs.parseNetDev (/proc/net/dev)', () => {
 
 describe('procfs.parseSockstat (/proc/net/sockstat, sockstat6)', () => {
   it('returns <protocol>.<field> for every pair', () => {
-    const s = procfs.parseSockstat(fixture('collectors/sockets/normal-host/sample0/net/sockstat'));
+    const s = procfs.parseSockstat(fixture('collectors/sockets/normal-host/sample0/proc/net/sockstat'));
     expect(s.get('sockets.used')).toBe(160);
     expect(s.get('TCP.inuse')).toBe(5);
     expect(s.get('TCP.orphan')).toBe(1);
@@ -119,7 +119,7 @@ describe('procfs.parseSockstat (/proc/net/sockstat, sockstat6)', () => {
     expect(s.get('TCP.mem')).toBe(3);
     expect(s.get('UDP.mem')).toBe(4);
     expect(s.get('FRAG.memory')).toBe(0);
-    const s6 = procfs.parseSockstat(fixture('collectors/sockets/normal-host/sample0/net/sockstat6'));
+    const s6 = procfs.parseSockstat(fixture('collectors/sockets/normal-host/sample0/proc/net/sockstat6'));
     expect(s6.get('TCP6.inuse')).toBe(4);
     expect(s6.get('RAW6.inuse')).toBe(1);
   });
@@ -127,20 +127,20 @@ describe('procfs.parseSockstat (/proc/net/sockstat, sockstat6)', () => {
 
 describe('procfs.vmstatFields (/proc/vmstat)', () => {
   it('finds the asked fields wherever they are, the first line included', () => {
-    const text = fixture('collectors/vmstat/normal-host/sample1/vmstat');
+    const text = fixture('collectors/vmstat/normal-host/sample1/proc/vmstat');
     expect(procfs.vmstatFields(text, ['pgfault', 'pgmajfault', 'pgpgin', 'pgpgout', 'pswpin', 'pswpout'])).toEqual([1500, 12, 5100, 9000, 0, 5]);
     expect(procfs.vmstatFields(text, ['nr_free_pages'])).toEqual([120000]);
   });
 
   it('says undefined for a field that is missing, also when it is the start of another name', () => {
-    const text = fixture('collectors/vmstat/normal-host/sample0/vmstat');
+    const text = fixture('collectors/vmstat/normal-host/sample0/proc/vmstat');
     expect(procfs.vmstatFields(text, ['pgpg', 'pgsteal', 'pgmajfault'])).toEqual([undefined, undefined, 10]);
   });
 });
 
 describe('procfs.parseMountinfo (/proc/self/mountinfo)', () => {
   it('returns device, mount point, type and source per mount, escapes undone', () => {
-    const m = procfs.parseMountinfo(fixture('collectors/diskspace/mounts/sample0/self/mountinfo'));
+    const m = procfs.parseMountinfo(fixture('collectors/diskspace/mounts/sample0/proc/self/mountinfo'));
     expect(m).toHaveLength(9);
     expect(m[0]).toEqual({ device: '8:1', mountPoint: '/', fsType: 'ext4', source: '/dev/sda1' });
     expect(m[4]).toEqual({ device: '0:50', mountPoint: '/mnt/nfs', fsType: 'nfs4', source: 'fileserver:/export' });

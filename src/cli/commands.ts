@@ -1,4 +1,4 @@
-// The command line: sonde run | once | collect | logster | info | check-config | list.
+// The command line: sonde run | once | collect | logster | info | check-config | list | new | test.
 import yargs from 'yargs';
 import { existsSync } from 'node:fs';
 import { DEFAULT_CONFIG_PATH } from '../config/defaults.js';
@@ -31,6 +31,8 @@ const lazy = {
   diamond: () => import('../config/diamond-names.js'),
   readFiles: () => import('../config/read-files.js'),
   stray: () => import('../logging/stray-errors.js'),
+  kit: () => import('./kit/run.js'),
+  newPlugin: () => import('./kit/new.js'),
 };
 
 class UsageError extends Error {}
@@ -296,6 +298,11 @@ interface ParsedArgs {
   json?: boolean;
   name?: string;
   sections?: string[];
+  kind?: string;
+  dir?: string;
+  plugin?: string;
+  update?: boolean;
+  cases?: string;
 }
 
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
@@ -328,6 +335,18 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .positional('collector', { type: 'string', demandOption: true, describe: 'A collector name (see "sonde list") or the path of a .js/.mjs plugin' })
         .option('count', { alias: 'n', type: 'number', default: 2, describe: 'How many runs (rates appear from the second)' })
         .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' }),
+    )
+    .command('new <kind> <name>', 'Write a plugin folder to start from: the plugin, a README with its options and a test case that "sonde test" passes', (y) =>
+      y
+        .positional('kind', { type: 'string', choices: ['collector', 'parser', 'handler'], demandOption: true, describe: 'What the plugin is' })
+        .positional('name', { type: 'string', demandOption: true, describe: 'Its name: lower-case letters, digits and _, starting with a letter' })
+        .option('dir', { type: 'string', describe: 'The folder to write (default: ./NAME); it must not exist, or be empty' }),
+    )
+    .command('test <plugin>', 'Run a plugin\'s golden cases (testcases/<case>/ beside it); exit 0 all passed, 1 a case differs (with a diff), 78 a case folder is broken', (y) =>
+      y
+        .positional('plugin', { type: 'string', demandOption: true, describe: 'The plugin\'s .mjs/.js file, or its folder' })
+        .option('update', { type: 'boolean', default: false, describe: 'Rewrite the expectations that differ with what the plugin produced (check them by hand)' })
+        .option('cases', { type: 'string', describe: 'A folder of cases other than testcases/ beside the plugin; the plugin may then be a built-in one\'s name' }),
     )
     .command('logster', 'Logster\'s command line, for crontab lines: sonde logster [options] PARSER LOGFILE (see "sonde logster --help")', (y) => y)
     .command('info', 'Describe this host (OS, kernel, CPU, memory, disks, network) for an operator', (y) => y)
@@ -402,6 +421,15 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     }
     case 'check-config':
       return cmdCheck(a.config, a.strict ?? false, a.json ?? false, io);
+    case 'new': {
+      const { newPlugin } = await lazy.newPlugin();
+      return newPlugin(a.kind!, a.name!, a.dir, io);
+    }
+    case 'test': {
+      // A plugin's stray error (a timer that throws) is told in a sentence and fails the run (1).
+      const { testCommand } = await lazy.kit();
+      return oneShot('sonde test', (line) => io.err(`${line}\n`), new Map(), () => testCommand(a.plugin!, { update: a.update ?? false, cases: a.cases }, io));
+    }
     case 'info': {
       const { hostInfo } = await lazy.info();
       io.out(await hostInfo());
