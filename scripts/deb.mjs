@@ -65,7 +65,7 @@ chmodSync(entry, 0o755);
 
 cpSync(path.join(root, 'debian'), path.join(tree, 'debian'), { recursive: true });
 mkdirSync(path.join(tree, 'scripts'));
-copyFileSync(path.join(root, 'scripts/code-cache-mail.log'), path.join(tree, 'scripts/code-cache-mail.log'));
+for (const f of ['code-cache-mail.log', 'code-cache-sonde.yaml']) copyFileSync(path.join(root, 'scripts', f), path.join(tree, 'scripts', f));
 copyFileSync(path.join(root, 'README.md'), path.join(tree, 'README.md'));
 
 writeFileSync(path.join(tree, 'debian/copyright'), copyright());

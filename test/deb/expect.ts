@@ -16,7 +16,9 @@ export const UPGRADE_VERSION = `${VERSION}+upgradetest1`;
 export const STAT_PATHS = [
   '/usr/bin/sonde',
   '/usr/lib/sonde/dist/sonde.mjs',
-  '/usr/lib/sonde/dist/sonde-agent.mjs',
+  '/usr/lib/sonde/dist/sonde-agent.cjs',
+  '/usr/lib/sonde/dist/sonde-agent.cache',
+  '/var/cache/sonde/sonde-agent.cache',
   '/usr/lib/sonde/dist/sonde-logster.cjs',
   '/usr/lib/sonde/dist/sonde-logster.cache',
   '/var/cache/sonde/sonde-logster.cache',
@@ -55,10 +57,12 @@ export function checkFiles(out: string): void {
   expect(row('/usr/bin/sonde').type).toBe('symbolic link');
   expect(row('/usr/bin/sonde').name).toContain('sonde/dist/sonde.mjs');
   expect(row('/usr/lib/sonde/dist/sonde.mjs')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '755' });
-  for (const f of ['sonde-agent.mjs', 'sonde-logster.cjs']) expect(row(`/usr/lib/sonde/dist/${f}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
-  // The code cache: made by postinst for this node, readable by cron runs as _sonde.
-  expect(row('/usr/lib/sonde/dist/sonde-logster.cache').name).toContain('/var/cache/sonde/sonde-logster.cache');
-  expect(row('/var/cache/sonde/sonde-logster.cache')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
+  for (const f of ['sonde-agent.cjs', 'sonde-logster.cjs']) expect(row(`/usr/lib/sonde/dist/${f}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
+  // The code caches: made by postinst for this node, readable by cron runs as _sonde.
+  for (const c of ['sonde-agent.cache', 'sonde-logster.cache']) {
+    expect(row(`/usr/lib/sonde/dist/${c}`).name).toContain(`/var/cache/sonde/${c}`);
+    expect(row(`/var/cache/sonde/${c}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
+  }
   expect(row('/etc/sonde/sonde.yaml')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
   for (const d of ['/etc/sonde/conf.d', '/etc/sonde/plugins']) expect(row(d)).toMatchObject({ type: 'directory', owner: 'root:root', mode: '755' });
   expect(row('/etc/logrotate.d/sonde')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
