@@ -1,6 +1,7 @@
 // What `sonde run` tells a person at a terminal (npm start in a checkout) once it has started:
 // where its config and state are, when the first samples are due, and how to stop it. Under a
 // supervisor (no terminal) the log's "sonde started" line is all there is.
+import path from 'node:path';
 import type { AgentConfig } from '../config/types.js';
 import { offsetFor, windowAt } from '../runtime/scheduler.js';
 
@@ -14,7 +15,7 @@ const clock = (ms: number): string => new Date(ms).toTimeString().slice(0, 8);
 const every = (ms: number): string => (ms % 60_000 === 0 ? `${ms / 60_000} min` : `${ms / 1000} s`);
 
 export function startBanner(cfg: AgentConfig, stateDir: string, now: number): string {
-  const lines = [`sonde is running in the foreground with ${cfg.files.join(', ')}`, `  state (counters, log offsets, spools): ${stateDir || 'none (not writable; see the log above)'}`];
+  const lines = [`sonde is running in the foreground with ${cfg.files.map((f) => path.resolve(f)).join(', ')}`, `  state (counters, log offsets, spools): ${stateDir || 'none (not writable; see the log above)'}`];
   const collectors = cfg.collectors.filter((c) => c.enabled);
   if (collectors.length === 0) {
     lines.push('  no collector is enabled: nothing will be collected. Enable one under collectors: in the config');
