@@ -1,4 +1,4 @@
-// The command line: sonde run | once | collect | logster | info | check-config | list.
+// The command line: sonde run | once | collect | logster | watch | info | check-config | list.
 import yargs from 'yargs';
 import { existsSync } from 'node:fs';
 import { DEFAULT_CONFIG_PATH } from '../config/defaults.js';
@@ -29,6 +29,7 @@ const lazy = {
   stray: () => import('../logging/stray-errors.js'),
   overrides: () => import('./overrides.js'),
   banner: () => import('./start-banner.js'),
+  watch: () => import('./watch.js'),
 };
 
 class UsageError extends Error {}
@@ -254,6 +255,12 @@ interface ParsedArgs {
   interval?: string;
   options?: boolean;
   markdown?: boolean;
+  log?: string;
+  parser?: string;
+  pattern?: (string | number)[];
+  parserOptions?: string;
+  every?: string;
+  fromStart?: boolean;
 }
 
 async function overrides(a: ParsedArgs): Promise<CommandLineOverrides> {
@@ -303,6 +310,15 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' }),
     )
     .command('logster', 'Logster\'s command line, for crontab lines: sonde logster [options] PARSER LOGFILE (see "sonde logster --help")', (y) => y)
+    .command('watch <log>', 'Preview a parser\'s figures on a growing log, refreshed every few seconds (for writing a pattern or checking a parser). Ctrl-C stops', (y) =>
+      y
+        .positional('log', { type: 'string', demandOption: true, describe: 'The log file to follow (from its end, unless --from-start)' })
+        .option('parser', { alias: 'p', type: 'string', describe: 'A built-in parser (see "sonde list"), regex (with --pattern), or the path of a .js/.mjs parser plugin' })
+        .option('pattern', { type: 'string', array: true, describe: 'For regex (implied): a regular expression with named captures, counted per capture value, or a pattern mapping as in the config, e.g. "{match: \'time=(?<ms>\\d+)\', timer: {name: latency, value: ms}}". Repeatable' })
+        .option('parser-options', { type: 'string', describe: 'Options for a built-in or plugin parser, as sonde logster takes them ("-l WARN,ERROR")' })
+        .option('every', { type: 'string', default: '5s', describe: 'How often the figures are shown (the lines added since the last time)' })
+        .option('from-start', { type: 'boolean', default: false, describe: 'Read the lines already in the file into the first figures' }),
+    )
     .command('info', 'Describe this host (OS, kernel, CPU, memory, disks, network) for an operator', (y) => y)
     .command('check-config', 'Validate the config and its plugins; exit 0 when valid, 78 with file:line: key messages when not', (y) => y)
     .command('list', 'List the collectors, handlers and parsers this sonde has', (y) =>
@@ -310,7 +326,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .option('options', { alias: 'o', type: 'boolean', default: false, describe: 'Also list each plugin\'s options' })
         .option('markdown', { type: 'boolean', default: false, describe: 'Print the option reference as Markdown (used for the README)' }),
     )
-    .demandCommand(1, 'Name a command: run, once, collect, logster, check-config, list or info (see --help)')
+    .demandCommand(1, 'Name a command: run, once, collect, logster, watch, check-config, list or info (see --help)')
     .strict()
     .version(VERSION)
     .alias('version', 'V')
@@ -356,6 +372,13 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     }
     case 'check-config':
       return cmdCheck(a.config, io);
+    case 'watch': {
+      const { watchMain } = await lazy.watch();
+      return watchMain(
+        { file: a.log!, parser: a.parser, every: a.every ?? '5s', patterns: (a.pattern ?? []).map(String), parserOptions: a.parserOptions, fromStart: a.fromStart ?? false },
+        { out: io.out, err: io.err, tty: process.stdout.isTTY === true },
+      );
+    }
     case 'info': {
       const { hostInfo } = await lazy.info();
       io.out(await hostInfo());
