@@ -37,6 +37,7 @@ export const STAT_PATHS = [
   '/usr/share/doc/sonde/examples/cron.d-sonde-logster',
   '/usr/share/doc/sonde/examples/conf.d-50-graphite.yaml',
   '/usr/share/doc/sonde/examples/conf.d-60-logs.yaml',
+  '/usr/share/sonde/dashboards/sonde-host.json',
 ];
 export const STAT_COMMAND = `for p in ${STAT_PATHS.join(' ')}; do stat -c '%n|%F|%U|%G|%a|%N' "$p" 2>&1; done; stat -c '%n|%F|%U|%G|%a' /lib/systemd/system/sonde.service /usr/lib/systemd/system/sonde.service 2>/dev/null | head -1`;
 
@@ -68,7 +69,7 @@ export function checkFiles(out: string): void {
   expect(row('/etc/logrotate.d/sonde')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
   for (const d of ['/var/lib/sonde', '/var/lib/sonde/logster']) expect(row(d)).toMatchObject({ type: 'directory', owner: '_sonde:_sonde', mode: '750' });
   expect(row('/var/log/logster')).toMatchObject({ type: 'directory', owner: '_sonde:adm', mode: '2750' });
-  for (const p of STAT_PATHS.slice(-6)) expect(row(p).type).toBe('regular file');
+  for (const p of STAT_PATHS.slice(-7)) expect(row(p).type).toBe('regular file');
   const unit = [...rows.entries()].find(([p]) => p.endsWith('/systemd/system/sonde.service'));
   expect(unit, `no sonde.service installed:\n${out}`).toBeDefined();
   expect(unit![1]).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
