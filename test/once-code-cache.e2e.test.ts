@@ -38,7 +38,8 @@ const EXPECTED = [...golden('memory/normal-host/sample0.expected'), ...golden('l
 describe('the agent bundle\'s code cache', () => {
   it('the build made one', () => {
     expect(statSync(path.join(DIST, 'sonde-agent.cache')).size).toBeGreaterThan(100_000);
-    expect(existsSync(path.join(DIST, 'sonde-agent.mjs'))).toBe(false);
+    // sonde run's ES module build of the same agent has none (node 20 cannot cache an ES module).
+    expect(existsSync(path.join(DIST, 'sonde-agent.mjs'))).toBe(true);
   });
 
   it('sonde once gives the same samples with the cache, with one V8 rejects (other flags), with a damaged one and with none', () => {

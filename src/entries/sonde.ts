@@ -2,7 +2,8 @@
 // `sonde logster`, which cron starts every few minutes, runs dist/sonde-logster.cjs (the log
 // reader, the parsers and Logster's outputs: about a fifth of the agent's code), everything else
 // runs dist/sonde-agent.cjs. Compiling the whole agent was ~50 ms of every cron run. Both run from
-// V8's code cache made at build time (dist/<bundle>.cache), except `sonde run` (see below).
+// V8's code cache made at build time (dist/<bundle>.cache); `sonde run` imports the same agent
+// built as an ES module (see runAgent).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -21,11 +22,11 @@ interface Bundle {
  * compiled as usual, only slower. With SONDE_WRITE_CODE_CACHE=1 (the build does this) the cache
  * is written after the run, so it holds what the run compiled.
  */
-function runCached(file: string, argv: readonly string[], useCache = true): Promise<number> {
+function runCached(file: string, argv: readonly string[]): Promise<number> {
   const cacheFile = file.replace(/\.cjs$/, '.cache');
   let cachedData: Buffer | undefined;
   try {
-    if (useCache) cachedData = readFileSync(cacheFile);
+    cachedData = readFileSync(cacheFile);
   } catch {
     // No cache (a development build): compiled as usual.
   }
@@ -74,9 +75,17 @@ if (argv[0] === 'run') {
 }
 const dist = path.dirname(fileURLToPath(import.meta.url));
 
-// `sonde run` compiles without the cache: V8 would reject it anyway (the flags above differ from
-// the build's), and a long-running agent would only keep the start-up code it holds resident.
-(argv[0] === 'logster' ? runCached(path.join(dist, 'sonde-logster.cjs'), argv.slice(1)) : runCached(path.join(dist, 'sonde-agent.cjs'), argv, argv[0] !== 'run')).then(
+/**
+ * `sonde run` imports the same agent built as an ES module, dist/sonde-agent.mjs, without a cache:
+ * V8 would reject one anyway (the flags above differ from the build's), a long-running agent
+ * would only keep the start-up code it holds resident, and loaded as CommonJS the agent holds
+ * about 2 MB more for as long as it runs.
+ */
+function runAgent(argv: readonly string[]): Promise<number> {
+  return (import(new URL('./sonde-agent.mjs', import.meta.url).href) as Promise<Bundle>).then((b) => b.run(argv, (url) => import(url)));
+}
+
+(argv[0] === 'logster' ? runCached(path.join(dist, 'sonde-logster.cjs'), argv.slice(1)) : argv[0] === 'run' ? runAgent(argv) : runCached(path.join(dist, 'sonde-agent.cjs'), argv)).then(
   (code) => {
     process.exitCode = code;
     // Give stdout a chance to drain before a forced exit (pipes are asynchronous).

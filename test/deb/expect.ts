@@ -16,6 +16,7 @@ export const UPGRADE_VERSION = `${VERSION}+upgradetest1`;
 export const STAT_PATHS = [
   '/usr/bin/sonde',
   '/usr/lib/sonde/dist/sonde.mjs',
+  '/usr/lib/sonde/dist/sonde-agent.mjs',
   '/usr/lib/sonde/dist/sonde-agent.cjs',
   '/usr/lib/sonde/dist/sonde-agent.cache',
   '/var/cache/sonde/sonde-agent.cache',
@@ -58,7 +59,7 @@ export function checkFiles(out: string): void {
   expect(row('/usr/bin/sonde').type).toBe('symbolic link');
   expect(row('/usr/bin/sonde').name).toContain('sonde/dist/sonde.mjs');
   expect(row('/usr/lib/sonde/dist/sonde.mjs')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '755' });
-  for (const f of ['sonde-agent.cjs', 'sonde-logster.cjs']) expect(row(`/usr/lib/sonde/dist/${f}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
+  for (const f of ['sonde-agent.mjs', 'sonde-agent.cjs', 'sonde-logster.cjs']) expect(row(`/usr/lib/sonde/dist/${f}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
   // The code caches: made by postinst for this node, readable by cron runs as _sonde.
   for (const c of ['sonde-agent.cache', 'sonde-logster.cache']) {
     expect(row(`/usr/lib/sonde/dist/${c}`).name).toContain(`/var/cache/sonde/${c}`);
