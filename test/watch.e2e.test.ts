@@ -1,7 +1,7 @@
 // `sonde watch LOG --parser NAME`: lines appended to a log while it runs (its output a pipe, so
 // plain repeated blocks), the figures printed against hand-computed ones.
 import { spawn } from 'node:child_process';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE, RunningSonde, sonde } from './helpers/sonde.js';
@@ -68,6 +68,42 @@ describe('sonde watch', () => {
       expect(total(bs, 'status_404')).toBe(1);
       expect(total(bs, 'status_500')).toBe(0);
       for (const b of bs) expect(b.seconds).toBeGreaterThanOrEqual(0.4);
+      s.kill('SIGINT');
+      expect(await s.exited).toBe(0);
+      expect(s.stderr).toBe('');
+    } finally {
+      s.kill('SIGKILL');
+    }
+  });
+
+  it('goes on across a rotation (rename and a new file), a copytruncate, and a removal: the new file is read from its first line', async () => {
+    const dir = tmpdir();
+    const log = path.join(dir, 'app.log');
+    writeFileSync(log, '');
+    const s = new RunningSonde(['watch', log, '--pattern', 'status=(?<status>\\d{3})', '--every', '300ms']);
+    const sum = (name: string) => total(blocks(s.stdout), name);
+    try {
+      await started(s);
+      appendFileSync(log, 'status=200\n');
+      await s.until('the line before the rotation', () => sum('status_200') === 1);
+      renameSync(log, `${log}.1`);
+      writeFileSync(log, 'status=201\nstatus=201\n');
+      await s.until('the new file\'s lines', () => sum('status_201') === 2);
+      expect(s.stdout).toContain(`  ${log}: a new file by that name (rotated): following it from its first line\n`);
+      // copytruncate. A line written in the same instant as the truncation may be missed (the
+      // follower sees a shorter file and takes its end as the new start): harmless in a preview.
+      writeFileSync(log, '');
+      await new Promise((r) => setTimeout(r, 400));
+      appendFileSync(log, 'status=202\n');
+      await s.until('the line after the truncation', () => sum('status_202') === 1);
+      rmSync(log);
+      await s.until('the file said gone', () => s.stdout.includes(`  ${log}: gone (removed, or rotated and not made again yet); waiting for it\n`));
+      writeFileSync(log, 'status=203\n');
+      await s.until('the line of the file made again', () => sum('status_203') === 1);
+      appendFileSync(log, 'status=203\n');
+      await s.until('and the next', () => sum('status_203') === 2);
+      // Hand-counted: nothing counted twice.
+      expect([sum('status_200'), sum('status_201'), sum('status_202'), sum('status_203')]).toEqual([1, 2, 1, 2]);
       s.kill('SIGINT');
       expect(await s.exited).toBe(0);
       expect(s.stderr).toBe('');

@@ -130,25 +130,51 @@ export async function watchMain(a: WatchArgs, io: WatchIo): Promise<number> {
   let lines = 0;
   let thrown = 0;
   let firstThrow = '';
-  let tail: Tail;
-  try {
-    tail = new Tail(a.file, { fromBeginning: a.fromStart, follow: true });
-  } catch (err) {
-    io.err(`sonde watch: cannot follow ${a.file}: ${(err as Error).message}\n`);
-    return EXIT_FAILURE;
-  }
   let tailError = '';
-  tail.on('line', (line: string) => {
+  const onLine = (line: string): void => {
     lines++;
     try {
       parser.parseLine(line);
     } catch (err) {
       if (thrown++ === 0) firstThrow = (err as Error).message;
     }
-  });
-  tail.on('error', (err: unknown) => {
-    tailError = err instanceof Error ? err.message : String(err);
-  });
+  };
+  // The file followed now, by inode. tail's own handling of a rename (re-watching the name a second
+  // later, from the old file's offset) would skip the start of the new file, or stop for good when
+  // it is not there yet: sonde watch looks at the name itself at every block instead.
+  // `dead` once tail gave up on its file (renamed or removed): a file made again by the name may
+  // have the same inode number, and must still be followed anew.
+  let followed: { tail: Tail; ino: number; dead: boolean } | undefined;
+  const follow = (fromBeginning: boolean): string | undefined => {
+    let ino: number;
+    try {
+      ino = statSync(a.file).ino;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone (removed, or rotated and not made again yet); waiting for it' : (err as Error).message;
+    }
+    if (followed?.ino === ino && !followed.dead) return undefined;
+    const replaced = followed !== undefined;
+    followed?.tail.unwatch();
+    followed = undefined;
+    try {
+      const tail = new Tail(a.file, { fromBeginning, follow: false });
+      const f = { tail, ino, dead: false };
+      tail.on('line', onLine);
+      tail.on('error', (err: unknown) => {
+        tailError = err instanceof Error ? err.message : String(err);
+        f.dead = true;
+      });
+      followed = f;
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return replaced ? 'a new file by that name (rotated): following it from its first line' : undefined;
+  };
+  const first = follow(a.fromStart);
+  if (followed === undefined) {
+    io.err(`sonde watch: cannot follow ${a.file}: ${first}\n`);
+    return EXIT_FAILURE;
+  }
 
   const title = `sonde watch ${a.file} (${def.name})`;
   if (io.tty) io.out('\x1b[?25l'); // no cursor blinking over the figures
@@ -167,7 +193,10 @@ export async function watchMain(a: WatchArgs, io: WatchIo): Promise<number> {
       notes.push(`the parser's report failed: ${(err as Error).message}`);
     }
     if (thrown > 0) notes.push(`${thrown} line(s) the parser threw on, the first: ${firstThrow}`);
-    if (tailError) notes.push(`following the file: ${tailError}`);
+    // Rotated, removed or back: a new file by the name is read whole (the old one's last lines may be missed).
+    const moved = follow(true);
+    if (moved) notes.push(`${a.file}: ${moved}`);
+    else if (tailError) notes.push(`following the file: ${tailError}`);
     const heading = `--- ${clock(now)}  ${lines} line(s) in ${seconds.toFixed(1)} s`;
     lines = 0;
     thrown = 0;
@@ -180,7 +209,7 @@ export async function watchMain(a: WatchArgs, io: WatchIo): Promise<number> {
   return new Promise<number>((resolve) => {
     const stop = (): void => {
       clearInterval(timer);
-      tail.unwatch();
+      followed?.tail.unwatch();
       if (io.tty) io.out('\x1b[?25h\n');
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
