@@ -2,11 +2,14 @@
 //   - wall time and peak RSS of `sonde --version`, `sonde check-config` and `sonde once` (shipped
 //     config), each run in turn with `node -e 0`: the ratio is taken pair by pair (so that the
 //     machine's drift during the bench hits both alike) and its median printed;
+//   - the same commands' instructions, counted by valgrind's callgrind when it is installed (Debian
+//     package valgrind): unlike wall time, the count does not move with the machine's load;
 //   - `sonde run` with the shipped collectors at a 1 s interval: CPU ms per collection cycle
 //     (from /proc/<pid>/stat) and peak RSS, over --seconds (default 60).
 // Targets: `sonde once`, `--version` and `check-config` within 2 times `node -e 0` (issue 18);
 // `sonde run` RSS under 60 MB (issue 2).
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { cpuMs, median, numberArg, rssKiB, sleep, startProcess, table, timeOnce } from './lib.mjs';
@@ -49,11 +52,31 @@ try {
     ),
   );
 
+  // Instructions: deterministic, so one run each is enough.
+  if (existsSync('/usr/bin/valgrind')) {
+    const count = (c) => {
+      const r = spawnSync('/usr/bin/valgrind', ['--tool=callgrind', `--callgrind-out-file=${path.join(tmp, 'callgrind.out')}`, c.cmd, ...c.args], { encoding: 'utf8', env: { ...process.env, ...(c.env ?? {}) } });
+      const n = /Collected : (\d+)/.exec(r.stderr)?.[1];
+      if (r.status !== 0 || n === undefined) throw new Error(`callgrind of ${c.name} failed (${r.status}): ${r.stderr.slice(-500)}`);
+      return Number(n);
+    };
+    const b = count({ name: 'node -e 0', ...base });
+    console.log('');
+    console.log(
+      table(
+        ['command (callgrind)', 'instructions (M)', 'x node -e 0'],
+        [['node -e 0 (baseline)', (b / 1e6).toFixed(0), '1.00'], ...commands.map((c) => { const n = count(c); return [c.name, (n / 1e6).toFixed(0), (n / b).toFixed(2)]; })],
+      ),
+    );
+  } else {
+    console.log('\n(valgrind is not installed: no instruction counts; apt-get install valgrind)');
+  }
+
   // sonde run: the shipped collectors every second, samples to /dev/null through the stdout handler.
   const cfg = path.join(tmp, 'sonde.yaml');
   writeFileSync(
     cfg,
-    `interval: 1s\nstate_dir: ${tmp}/state\nplugin_paths: []\ncollectors:\n  cpu: {}\n  memory: {}\n  loadavg: {}\nhandlers:\n  stdout: {}\n`,
+    `interval: 1s\nstate_dir: ${tmp}/state\nplugin_paths: []\nself_metrics: { interval: 1s }\ncollectors:\n  cpu: {}\n  memory: {}\n  loadavg: {}\nhandlers:\n  stdout: {}\n`,
   );
   const child = startProcess(process.execPath, [bundle, 'run', '--config', cfg]);
   await sleep(3000); // start-up and the first windows are not steady state
