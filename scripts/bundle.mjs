@@ -1,16 +1,19 @@
 // Bundles sonde into dist/: sonde.mjs (what the `sonde` bin runs) only chooses between
-// sonde-agent.mjs (every command but one) and sonde-logster.cjs (`sonde logster`, started by cron
-// every few minutes, so it loads only the log reader, the parsers and Logster's outputs, with V8's
-// code cache in sonde-logster.cache);
+// sonde-agent.mjs (`sonde run`), sonde-agent.cjs (the same code, for every other command but one)
+// and sonde-logster.cjs (`sonde logster`, started by cron every few minutes, so it loads only the
+// log reader, the parsers and Logster's outputs). The two .cjs run from V8's code cache
+// (sonde-agent.cache, sonde-logster.cache), made below by a representative run of each:
+// compiling was most of a cron run's start-up.
 // `sonde logster --config` loads sonde-logster-config.mjs (sonde.yaml and its handlers) on demand.
 // Each is self-contained (no shared chunks: esbuild's splitting broke CommonJS dependencies' lazy
 // requires). A createRequire banner lets bundled CommonJS dependencies (pino, yargs' helpers) call
-// require().
+// require() from the ES module bundles.
 import { build } from 'esbuild';
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 
 // zod ships ~48 translations of its own error messages (about 350 KB); sonde writes its own
@@ -100,7 +103,7 @@ const configOnDemand = {
 };
 
 // Dependencies the agent rarely needs at all (systeminformation: `sonde info` and hosts without
-// /proc; pino-pretty: a person at a terminal) are files of their own beside sonde-agent.mjs,
+// /proc; pino-pretty: a person at a terminal) are files of their own beside sonde-agent.cjs,
 // required on first use. In the agent they were a third of the code compiled at every start, and
 // compiling is what sets sonde run's peak memory.
 const vendorOnDemand = (names) => ({
@@ -168,6 +171,37 @@ const noProcfs = {
   },
 };
 
+// `sonde once` from cron needs none of the network, compression or crypto modules of node that the
+// handlers it does not use import (https alone is ~10 ms to load), nor the glob library of the logs
+// collector: each of these is required on first use of one of its exports. The facade is an
+// object with a getter per export name (read from this node at build time), so `https.request(...)`
+// or a destructuring at first use loads the module; nothing else changes.
+const LAZY_MODULES = ['http', 'https', 'tls', 'net', 'zlib', 'crypto', 'dgram', 'child_process', 'worker_threads', 'perf_hooks', 'readline', 'assert', 'dns', 'dns/promises', 'diagnostics_channel', 'tinyglobby'];
+const lazyModules = {
+  name: 'lazy-modules',
+  async setup(b) {
+    const req = createRequire(import.meta.url);
+    const names = new Map();
+    for (const m of LAZY_MODULES) names.set(m, Object.keys(m === 'tinyglobby' ? await import(m) : req(`node:${m}`)).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k) && k !== 'default'));
+    const filter = new RegExp(`^(node:)?(${LAZY_MODULES.map((n) => n.replace(/[/]/g, '\\/')).join('|')})$`);
+    b.onResolve({ filter }, (args) => {
+      if (args.namespace === 'lazy-modules') return undefined;
+      const name = args.path.replace(/^node:/, '');
+      // A builtin stays an external require(); a package is bundled, required from the facade.
+      return { path: name, namespace: 'lazy-modules', pluginData: { resolveDir: args.resolveDir } };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'lazy-modules' }, (args) => {
+      const target = args.path === 'tinyglobby' ? 'tinyglobby' : `node:${args.path}`;
+      const getters = names.get(args.path).map((k) => `  get ${k}() { return load().${k}; },`);
+      return {
+        contents: [`let m;`, `function load() { return (m ??= require(${JSON.stringify(target)})); }`, 'module.exports = {', ...getters, '};'].join('\n'),
+        loader: 'js',
+        resolveDir: args.pluginData.resolveDir,
+      };
+    });
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -189,9 +223,25 @@ const common = {
   },
 };
 
+// A bundle left from an older layout would be shipped by the Debian package (it copies dist/).
+rmSync('dist', { recursive: true, force: true });
+
 await Promise.all([
   build({ ...common, entryPoints: ['src/entries/sonde.ts'], outfile: 'dist/sonde.mjs', banner: { js: '#!/usr/bin/env node' } }),
-  build({ ...common, entryPoints: ['src/entries/sonde-agent.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, noPinoTransports, vendorOnDemand(VENDORED)] }),
+  // The agent twice: an ES module for `sonde run` (about 2 MB less resident than the same code run
+  // as CommonJS), CommonJS for every other command, run from its code cache (see sonde.ts).
+  build({ ...common, entryPoints: ['src/entries/sonde-agent.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [lazyModules, zodEnglishOnly, lazyStringWidth, lazySegmenter, noPinoTransports, vendorOnDemand(VENDORED)] }),
+  build({
+    ...common,
+    format: 'cjs',
+    // yargs-parser makes its require() from import.meta.url, which CommonJS does not have.
+    banner: { js: "var __sondeImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { ...common.define, 'import.meta.url': '__sondeImportMetaUrl' },
+    supported: { 'dynamic-import': false },
+    entryPoints: ['src/entries/sonde-agent.ts'],
+    outfile: 'dist/sonde-agent.cjs',
+    plugins: [lazyModules, zodEnglishOnly, lazyStringWidth, lazySegmenter, noPinoTransports, vendorOnDemand(VENDORED)],
+  }),
   ...VENDORED.map((name) =>
     build({ ...common, format: 'cjs', banner: undefined, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: process.cwd() }, outfile: `dist/sonde-vendor-${name}.cjs`, plugins: name === 'mysql2' ? [mysql2Unused] : [] }),
   ),
@@ -208,6 +258,29 @@ await Promise.all([
   }),
   build({ ...common, entryPoints: ['src/entries/sonde-logster-config.ts'], outfile: 'dist/sonde-logster-config.mjs', plugins: [zodEnglishOnly, lazyStringWidth, lazySegmenter, noPinoTransports, vendorOnDemand(VENDORED)] }),
 ]);
+
+// The code cache of sonde-agent.cjs, from a `sonde once` with the shipped collectors on a recorded
+// /proc (what cron runs do; --version and check-config use a part of the same code). The Debian
+// package's postinst makes its own for the node it installs on (debian/refresh-code-cache).
+{
+  const dir = mkdtempSync(path.join(tmpdir(), 'sonde-build-'));
+  try {
+    // A collector that fails on this machine (no /proc/diskstats in a container) still leaves the
+    // cache of everything else; without one, every command works and only starts slower.
+    const r = spawnSync(process.execPath, ['dist/sonde.mjs', 'once', '--config', 'scripts/code-cache-sonde.yaml'], {
+      env: { ...process.env, SONDE_WRITE_CODE_CACHE: '1', SONDE_CODE_CACHE_DIR: dir },
+      stdio: ['ignore', 'ignore', 'pipe'],
+      encoding: 'utf8',
+    });
+    if (!existsSync('dist/sonde-agent.cache')) {
+      console.warn(`bundle: no code cache for dist/sonde-agent.cjs (sonde once exited ${r.status}: ${r.stderr.trim()}); sonde once starts slower`);
+    } else if (r.status !== 0) {
+      console.warn(`bundle: the code cache's sonde once run exited ${r.status} (${r.stderr.trim()}); the cache is made, perhaps of less code`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 
 // The code cache of sonde-logster.cjs, from a run on a small Postfix log (what cron runs do).
 {

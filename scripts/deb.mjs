@@ -64,8 +64,10 @@ writeFileSync(entry, readFileSync(entry, 'utf8').replace(/^#!\/usr\/bin\/env nod
 chmodSync(entry, 0o755);
 
 cpSync(path.join(root, 'debian'), path.join(tree, 'debian'), { recursive: true });
+// The Grafana dashboard, installed in /usr/share/sonde/dashboards/.
+cpSync(path.join(root, 'dashboards'), path.join(tree, 'dashboards'), { recursive: true });
 mkdirSync(path.join(tree, 'scripts'));
-copyFileSync(path.join(root, 'scripts/code-cache-mail.log'), path.join(tree, 'scripts/code-cache-mail.log'));
+for (const f of ['code-cache-mail.log', 'code-cache-sonde.yaml']) copyFileSync(path.join(root, 'scripts', f), path.join(tree, 'scripts', f));
 copyFileSync(path.join(root, 'README.md'), path.join(tree, 'README.md'));
 // The plugin examples, each with its golden cases: /usr/share/doc/sonde/examples/plugins/.
 cpSync(path.join(root, 'examples'), path.join(tree, 'examples'), { recursive: true });

@@ -5,6 +5,8 @@ import { ensureDebs } from './debs.mjs';
 export const TEST_PACKAGES = [
   // findmnt (util-linux) and df (coreutils) for the live diskspace check; present on any Debian.
   { name: 'util-linux', proves: '/usr/bin/findmnt' },
+  // script gives `sonde run` a terminal, for what it says to a person (npm start).
+  { name: 'bsdutils', proves: '/usr/bin/script' },
   // carbon.hashing, the reference for the graphite handler's consistent hashing.
   { name: 'graphite-carbon', proves: '/usr/lib/python3/dist-packages/carbon/hashing.py' },
   // carbon-cache for the end-to-end tests, whisper-fetch to read what it stored.

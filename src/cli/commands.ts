@@ -1,4 +1,4 @@
-// The command line: sonde run | once | collect | logster | info | check-config | list | new | test.
+// The command line: sonde run | once | collect | logster | watch | info | check-config | config | list | new | test | completion.
 import yargs from 'yargs';
 import { existsSync } from 'node:fs';
 import { DEFAULT_CONFIG_PATH } from '../config/defaults.js';
@@ -8,6 +8,7 @@ import { VERSION } from '../model/version.js';
 import type { LoadedConfig } from '../config/load-config.js';
 import { isJournalStream, withPriority } from '../logging/journal.js';
 import { complete } from './completion.js';
+import type { CommandLineOverrides } from './overrides.js';
 
 // Each command loads what it needs when it runs: `sonde --version` and `sonde once` from cron
 // should not pay for parsing the agent, zod's schemas or pino-pretty they do not use.
@@ -33,6 +34,9 @@ const lazy = {
   stray: () => import('../logging/stray-errors.js'),
   kit: () => import('./kit/run.js'),
   newPlugin: () => import('./kit/new.js'),
+  overrides: () => import('./overrides.js'),
+  banner: () => import('./start-banner.js'),
+  watch: () => import('./watch.js'),
 };
 
 class UsageError extends Error {}
@@ -68,13 +72,27 @@ async function load(file: string, io: Io): Promise<LoadedConfig | undefined> {
   }
 }
 
+/** The config with --only and --state-dir applied; undefined (exit 64, said) when --only names what the config lacks. */
+async function withOverrides(command: string, loaded: LoadedConfig, o: CommandLineOverrides, io: Io): Promise<LoadedConfig | undefined> {
+  const { applyOverrides, OnlyError } = await lazy.overrides();
+  try {
+    return applyOverrides(loaded, o);
+  } catch (err) {
+    if (!(err instanceof OnlyError)) throw err;
+    io.err(`sonde ${command}: ${err.message}\n`);
+    return undefined;
+  }
+}
+
 function usesStdout(loaded: LoadedConfig): boolean {
   return loaded.config.handlers.some((h) => h.enabled && h.plugin.name === 'stdout');
 }
 
-async function cmdRun(config: string, level: LogLevel | undefined, pidfile: string | undefined, io: Io): Promise<number> {
-  const loaded = await load(config, io);
-  if (!loaded) return EXIT_CONFIG;
+async function cmdRun(config: string, level: LogLevel | undefined, pidfile: string | undefined, o: CommandLineOverrides, io: Io): Promise<number> {
+  const read = await load(config, io);
+  if (!read) return EXIT_CONFIG;
+  const loaded = await withOverrides('run', read, o, io);
+  if (!loaded) return EXIT_USAGE;
   // Logs go to stdout for journald, unless samples do (stdout handler): then to stderr.
   const { createLogger } = await lazy.logger();
   const log = await createLogger(level ?? loaded.config.log_level, usesStdout(loaded) ? 2 : 1);
@@ -89,7 +107,8 @@ async function cmdRun(config: string, level: LogLevel | undefined, pidfile: stri
     }
   }
   const [{ Agent }, { installAgentErrorHandlers }] = await Promise.all([lazy.agent(), lazy.stray()]);
-  const agent = new Agent(config, log);
+  const { applyOverrides } = await lazy.overrides();
+  const agent = new Agent(config, log, (l) => applyOverrides(l, o));
   // A plugin's stray exception or rejection is logged and counted, and the agent keeps collecting;
   // an uncaught exception in sonde's own code ends it (status 1) for its supervisor to restart.
   installAgentErrorHandlers(agent.strayErrors, log, () => {
@@ -97,6 +116,8 @@ async function cmdRun(config: string, level: LogLevel | undefined, pidfile: stri
     process.exit(EXIT_FAILURE);
   });
   await agent.start(loaded);
+  // A person at a terminal (npm start) is told where things are, when to expect samples, how to stop.
+  if (process.stdout.isTTY && process.stderr.isTTY) io.err((await lazy.banner()).startBanner(agent.current, agent.stateDir, Date.now()));
   // Keeps the process alive even when nothing is scheduled (every collector disabled).
   const keepAlive = setInterval(() => undefined, 2 ** 30);
   return new Promise<number>((resolve) => {
@@ -141,13 +162,15 @@ async function oneShot(command: string, say: (line: string) => void, sources: Re
   return runOneShot(command, say, pluginFilesOf(sources), run);
 }
 
-async function cmdOnce(config: string, level: LogLevel | undefined, io: Io): Promise<number> {
-  const loaded = await load(config, io);
-  if (!loaded) return EXIT_CONFIG;
+async function cmdOnce(config: string, level: LogLevel | undefined, o: CommandLineOverrides, print: 'graphite' | 'json' | undefined, io: Io): Promise<number> {
+  const read = await load(config, io);
+  if (!read) return EXIT_CONFIG;
+  const loaded = await withOverrides('once', read, o, io);
+  if (!loaded) return EXIT_USAGE;
   const [{ createLogger }, { runOnce }] = await Promise.all([lazy.logger(), lazy.once()]);
   const log = await createLogger(level ?? loaded.config.log_level, 2);
   try {
-    return await oneShot('sonde once', (line) => log.error(line), loaded.registry.sources, () => runOnce(loaded, log));
+    return await oneShot('sonde once', (line) => log.error(line), loaded.registry.sources, () => runOnce(loaded, log, { print, out: io.out }));
   } catch (err) {
     // An unusable state_dir is the config's to fix (exit 78), told in a sentence.
     const { StateDirError } = await lazy.stateDir();
@@ -289,6 +312,10 @@ interface ParsedArgs {
   config: string;
   logLevel?: LogLevel;
   pidfile?: string;
+  only?: (string | number)[];
+  stateDir?: string;
+  print?: boolean;
+  format?: 'graphite' | 'json';
   collector?: string;
   count?: number;
   interval?: string;
@@ -303,6 +330,18 @@ interface ParsedArgs {
   plugin?: string;
   update?: boolean;
   cases?: string;
+  log?: string;
+  parser?: string;
+  pattern?: (string | number)[];
+  parserOptions?: string;
+  every?: string;
+  fromStart?: boolean;
+}
+
+async function overrides(a: ParsedArgs): Promise<CommandLineOverrides> {
+  const { parseOnly } = await lazy.overrides();
+  const path = await import('node:path');
+  return { only: parseOnly(a.only), stateDir: a.stateDir === undefined ? undefined : path.resolve(a.stateDir) };
 }
 
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
@@ -327,9 +366,18 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     })
     .option('log-level', { type: 'string', choices: LOG_LEVELS, describe: 'Overrides log_level from the config', global: true })
     .command('run', 'Run the agent in the foreground (under systemd or another supervisor). SIGTERM flushes and exits, SIGHUP reloads the config', (y) =>
-      y.option('pidfile', { type: 'string', describe: 'Write the pid here (for hosts without systemd)' }),
+      y
+        .option('pidfile', { type: 'string', describe: 'Write the pid here (for hosts without systemd)' })
+        .option('only', { type: 'string', array: true, describe: 'Run only these collector sections (comma-separated or repeated); the rest of the config applies' })
+        .option('state-dir', { type: 'string', describe: 'Keep counter state, log offsets and spools here instead of the config\'s state_dir' }),
     )
-    .command('once', 'Run every enabled collector once, send the samples, exit (0 = all sent, 1 = something failed). For cron', (y) => y)
+    .command('once', 'Run every enabled collector once, send the samples, exit (0 = all sent, 1 = something failed). For cron', (y) =>
+      y
+        .option('only', { type: 'string', array: true, describe: 'Run only these collector sections (comma-separated or repeated)' })
+        .option('print', { type: 'boolean', default: false, describe: 'Print the samples instead of sending them (no handler, outbox or spool is used; rates come from the counters the last "sonde once" saved, which are left as they are)' })
+        .option('format', { type: 'string', choices: ['graphite', 'json'], describe: 'With --print: Graphite lines (the default) or one JSON object per line' })
+        .option('state-dir', { type: 'string', describe: 'Keep counter state, log offsets and spools here instead of the config\'s state_dir' }),
+    )
     .command('collect <collector>', 'Run one collector and print its samples as Graphite lines (for plugin authors)', (y) =>
       y
         .positional('collector', { type: 'string', demandOption: true, describe: 'A collector name (see "sonde list") or the path of a .js/.mjs plugin' })
@@ -349,6 +397,15 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .option('cases', { type: 'string', describe: 'A folder of cases other than testcases/ beside the plugin; the plugin may then be a built-in one\'s name' }),
     )
     .command('logster', 'Logster\'s command line, for crontab lines: sonde logster [options] PARSER LOGFILE (see "sonde logster --help")', (y) => y)
+    .command('watch <log>', 'Preview a parser\'s figures on a growing log, refreshed every few seconds (for writing a pattern or checking a parser). Ctrl-C stops', (y) =>
+      y
+        .positional('log', { type: 'string', demandOption: true, describe: 'The log file to follow (from its end, unless --from-start)' })
+        .option('parser', { alias: 'p', type: 'string', describe: 'A built-in parser (see "sonde list"), regex (with --pattern), or the path of a .js/.mjs parser plugin' })
+        .option('pattern', { type: 'string', array: true, describe: 'For regex (implied): a regular expression with named captures, counted per capture value, or a pattern mapping as in the config, e.g. "{match: \'time=(?<ms>\\d+)\', timer: {name: latency, value: ms}}". Repeatable' })
+        .option('parser-options', { type: 'string', describe: 'Options for a built-in or plugin parser, as sonde logster takes them ("-l WARN,ERROR")' })
+        .option('every', { type: 'string', default: '5s', describe: 'How often the figures are shown (the lines added since the last time)' })
+        .option('from-start', { type: 'boolean', default: false, describe: 'Read the lines already in the file into the first figures' }),
+    )
     .command('info', 'Describe this host (OS, kernel, CPU, memory, disks, network) for an operator', (y) => y)
     .command('check-config', 'Validate the config and its plugins; exit 0 when valid, 78 with file:line: key messages when not', (y) =>
       y
@@ -407,14 +464,22 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   }
   // --help and --version have printed and set this; there is nothing to run.
   if (argv.some((x) => x === '--help' || x === '-h' || x === '--version' || x === '-V')) return EXIT_OK;
+  if (a.stateDir !== undefined && a.stateDir.trim() === '') {
+    io.err(`sonde ${a._[0]}: --state-dir needs a directory (it is empty); leave it out to use the config's state_dir\nRun "sonde --help" for the commands and options.\n`);
+    return EXIT_USAGE;
+  }
   // yargs has printed the completion script.
   if (a._[0] === 'completion') return EXIT_OK;
   const explicit = argv.some((x) => x === '--config' || x === '-c' || x.startsWith('--config='));
   switch (a._[0]) {
     case 'run':
-      return cmdRun(a.config, a.logLevel, a.pidfile, io);
+      return cmdRun(a.config, a.logLevel, a.pidfile, await overrides(a), io);
     case 'once':
-      return cmdOnce(a.config, a.logLevel, io);
+      if (a.format !== undefined && !a.print) {
+        io.err('sonde once: --format applies to --print (what is printed); without --print the samples go to the handlers in their own formats\nRun "sonde --help" for the commands and options.\n');
+        return EXIT_USAGE;
+      }
+      return cmdOnce(a.config, a.logLevel, await overrides(a), a.print ? (a.format ?? 'graphite') : undefined, io);
     case 'collect': {
       // --config is only read when given explicitly, so plugin authors need no config file.
       return cmdCollect(a.collector!, explicit ? a.config : undefined, Math.max(1, Math.floor(a.count ?? 2)), a.interval ?? '1s', a.logLevel, io);
@@ -429,6 +494,13 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       // A plugin's stray error (a timer that throws) is told in a sentence and fails the run (1).
       const { testCommand } = await lazy.kit();
       return oneShot('sonde test', (line) => io.err(`${line}\n`), new Map(), () => testCommand(a.plugin!, { update: a.update ?? false, cases: a.cases }, io));
+    }
+    case 'watch': {
+      const { watchMain } = await lazy.watch();
+      return watchMain(
+        { file: a.log!, parser: a.parser, every: a.every ?? '5s', patterns: (a.pattern ?? []).map(String), parserOptions: a.parserOptions, fromStart: a.fromStart ?? false },
+        { out: io.out, err: io.err, tty: process.stdout.isTTY === true },
+      );
     }
     case 'info': {
       const { hostInfo } = await lazy.info();

@@ -40,7 +40,7 @@ export const globalSchema = z.strictObject({
   self_metrics: z
     .strictObject({
       enabled: z.boolean().default(true).describe('Report sonde\'s own figures under <prefix>.<host>.sonde.'),
-      interval: duration(INTERVAL).optional().describe('Defaults to the global interval.'),
+      interval: duration(INTERVAL).prefault('60s').describe('How often they are reported: less often than the collectors by default, so that they are not half of what a new installation shows.'),
     })
     .prefault({})
     .describe('sonde\'s own figures: run time per collector, outbox depth, drops.'),

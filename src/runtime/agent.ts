@@ -46,9 +46,11 @@ export class Agent {
   /** Exceptions and rejections no caller caught, by plugin where it can be told (see commands.ts). */
   readonly strayErrors = new StrayErrors();
 
+  /** `adjust` is applied to every config loaded on SIGHUP (the command line's --only, --state-dir); it throws to refuse one. */
   constructor(
     private readonly configPath: string,
     private readonly log: Logger,
+    private readonly adjust: (loaded: LoadedConfig) => LoadedConfig = (l) => l,
   ) {
     this.pipeline = new Pipeline(log);
     const throttle = this.pipeline.throttle;
@@ -104,6 +106,11 @@ export class Agent {
     return this.config;
   }
 
+  /** Where state is kept: state_dir, or the per-user directory when that was not writable. */
+  get stateDir(): string {
+    return this.pipeline.stateDir;
+  }
+
   async start(loaded: LoadedConfig): Promise<void> {
     this.config = loaded.config;
     this.pipeline.parsers = loaded.registry.parsers;
@@ -147,7 +154,7 @@ export class Agent {
   private addSelfMetrics(): void {
     const sm = this.config.self_metrics;
     if (!sm.enabled) return;
-    const interval = sm.interval ?? this.config.interval;
+    const interval = sm.interval;
     this.scheduler.add({
       key: SELF_JOB,
       interval,
@@ -187,6 +194,12 @@ export class Agent {
         return false;
       }
       throw err;
+    }
+    try {
+      loaded = this.adjust(loaded);
+    } catch (err) {
+      this.log.error(`config reload rejected: ${(err as Error).message}; still running the previous config`);
+      return false;
     }
     reportLoad(loaded, this.log);
     this.strayErrors.setPluginFiles(pluginFilesOf(loaded.registry.sources));

@@ -1,6 +1,8 @@
 // `sonde once`: every enabled collector once, flush every handler, exit. Counter baselines are kept
-// in the state directory so that two runs from cron produce rates.
-import { readFileSync } from 'node:fs';
+// in the state directory so that two runs from cron produce rates. `sonde once --print` collects
+// the same way but prints the samples instead of sending them: no handler, outbox or spool is
+// opened, and nothing in the state directory is written (the saved baselines are only read).
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { LoadedConfig } from '../config/load-config.js';
 import { noHandlerHint } from '../config/issue-wording.js';
@@ -8,26 +10,68 @@ import { writeFileAtomic } from '../files/atomic-write.js';
 import type { Logger } from '../logging/logger.js';
 import { reportLoad } from './load-report.js';
 import { Pipeline } from './pipeline.js';
+import { plaintextLine } from '../model/value-format.js';
+import type { Sample } from '../model/sample.js';
 import { bootId, RateTracker } from './rate.js';
+import { userStateDir } from './state-dir.js';
 
 export const COUNTER_STATE_FILE = 'counters.json';
 
-/** Returns the exit status: 0 when every collector ran and every sample was delivered, else 1. */
-export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number> {
+export interface OnceOptions {
+  /** Print the samples in this format instead of sending them. */
+  readonly print?: 'graphite' | 'json';
+  /** Where printed samples go (stdout). */
+  readonly out?: (s: string) => void;
+}
+
+/** One JSON object per line: the path, the value, the timestamp in seconds (as the Graphite line), the kind. */
+export function jsonLine(path: string, s: Sample): string {
+  return `{"path":${JSON.stringify(path)},"value":${Number.isFinite(s.value) ? (Object.is(s.value, -0) ? 0 : s.value) : JSON.stringify(String(s.value))},"timestamp":${Math.floor(s.timestamp / 1000)},"kind":"${s.kind}"}\n`;
+}
+
+/**
+ * The saved counter state --print reads, without creating anything: the state_dir's, else the
+ * per-user one a non-root `sonde once` falls back to.
+ */
+function savedStateFile(stateDir: string): string | undefined {
+  const f = path.join(writableOrCreatable(stateDir) ? stateDir : userStateDir(), COUNTER_STATE_FILE);
+  return existsSync(f) ? f : undefined;
+}
+
+/** Whether `sonde once` would keep its state in `dir` (resolveStateDir's test, without creating anything). */
+function writableOrCreatable(dir: string): boolean {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    if (existsSync(d)) {
+      try {
+        accessSync(d, constants.W_OK | constants.X_OK);
+        return statSync(d).isDirectory();
+      } catch {
+        return false;
+      }
+    }
+    if (d === path.dirname(d)) return false;
+  }
+}
+
+/** Returns the exit status: 0 when every collector ran and every sample was delivered (or printed), else 1. */
+export async function runOnce(loaded: LoadedConfig, log: Logger, opts: OnceOptions = {}): Promise<number> {
   reportLoad(loaded, log);
   const cfg = loaded.config;
+  const print = opts.print;
   let failed = false;
 
   const pipeline = new Pipeline(log);
   pipeline.parsers = loaded.registry.parsers;
-  const stateFile = path.join(pipeline.openStateDir(cfg.state_dir), COUNTER_STATE_FILE);
+  const stateFile = print ? savedStateFile(cfg.state_dir) : path.join(pipeline.openStateDir(cfg.state_dir), COUNTER_STATE_FILE);
   const boot = bootId();
   const rates = new RateTracker();
   if (boot === undefined) {
     log.info('cannot read this boot\'s id (/proc/sys/kernel/random/boot_id); rates are not carried between runs');
+  } else if (stateFile === undefined) {
+    log.info(`no counter state saved by sonde once in ${cfg.state_dir}: rates (cpu, iostat, network, ...) are left out of what is printed; they appear after one sonde once without --print`);
   } else {
     try {
-      rates.restore(JSON.parse(readFileSync(stateFile, 'utf8')), boot);
+      if (!rates.restore(JSON.parse(readFileSync(stateFile, 'utf8')), boot) && print) log.info(`the counter state in ${stateFile} is from before the last boot: rates are left out of what is printed`);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code !== 'ENOENT') log.warn(`counter state ${stateFile} is unreadable (${e.message}); starting without it: this run emits no rates`);
@@ -37,9 +81,36 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
   // DNS (hostname_method smart/fqdn) is waited for while the collectors run, not before.
   const naming = pipeline.setNaming(cfg);
   const timestamp = Math.floor(Date.now() / 1000) * 1000;
-  const runners = cfg.collectors.filter((c) => c.enabled).map((c) => pipeline.runner(c, cfg, { rates }));
+  // A print run keeps log offsets and other collector state in memory: what it reads is sent later.
+  const runners = cfg.collectors.filter((c) => c.enabled).map((c) => pipeline.runner(c, cfg, { rates, persistent: print === undefined }));
   const results = await Promise.all(runners.map((r) => r.runWithin(timestamp, r.section.timeout)));
   await naming;
+
+  if (print) {
+    const out = opts.out ?? ((t: string) => void process.stdout.write(t));
+    results.forEach((res, i) => {
+      const key = runners[i]!.key;
+      if (res === 'timeout') {
+        failed = true;
+        log.error({ collector: key }, `collector ${key}: did not finish within its timeout of ${runners[i]!.section.timeout} ms; nothing from it is printed`);
+        return;
+      }
+      if (res.error) {
+        failed = true;
+        log.error({ collector: key, err: res.error }, `collector ${key}: ${res.error.message}`);
+      }
+      const lines: string[] = [];
+      for (const s of res.samples) {
+        const p = pipeline.paths.render(s.name);
+        if (print === 'json') lines.push(jsonLine(p, s));
+        else if (Number.isFinite(s.value)) lines.push(plaintextLine(p, s.value, s.precision, s.timestamp));
+        else log.warn({ collector: key }, `collector ${key}: ${p} has the value ${s.value}, which a Graphite line cannot carry; not printed (--format json shows it)`);
+      }
+      out(lines.join(''));
+    });
+    await Promise.all(runners.map((r) => r.close().catch(() => undefined)));
+    return failed ? 1 : 0;
+  }
 
   // Send loops start at the drain below, after every collector has been routed.
   for (const s of cfg.handlers) if (s.enabled) pipeline.addHandler(s, false);
@@ -71,7 +142,7 @@ export async function runOnce(loaded: LoadedConfig, log: Logger): Promise<number
   });
   await Promise.all(runners.map((r) => r.close().catch(() => undefined)));
 
-  if (boot !== undefined) {
+  if (boot !== undefined && stateFile !== undefined) {
     try {
       writeFileAtomic(stateFile, JSON.stringify(rates.toJSON(boot)));
     } catch (err) {

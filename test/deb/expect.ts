@@ -17,6 +17,9 @@ export const STAT_PATHS = [
   '/usr/bin/sonde',
   '/usr/lib/sonde/dist/sonde.mjs',
   '/usr/lib/sonde/dist/sonde-agent.mjs',
+  '/usr/lib/sonde/dist/sonde-agent.cjs',
+  '/usr/lib/sonde/dist/sonde-agent.cache',
+  '/var/cache/sonde/sonde-agent.cache',
   '/usr/lib/sonde/dist/sonde-logster.cjs',
   '/usr/lib/sonde/dist/sonde-logster.cache',
   '/var/cache/sonde/sonde-logster.cache',
@@ -36,6 +39,7 @@ export const STAT_PATHS = [
   '/usr/share/doc/sonde/examples/conf.d-50-graphite.yaml',
   '/usr/share/doc/sonde/examples/conf.d-60-logs.yaml',
   '/usr/share/doc/sonde/examples/plugins/dircount/dircount.mjs',
+  '/usr/share/sonde/dashboards/sonde-host.json',
 ];
 export const STAT_COMMAND = `for p in ${STAT_PATHS.join(' ')}; do stat -c '%n|%F|%U|%G|%a|%N' "$p" 2>&1; done; stat -c '%n|%F|%U|%G|%a' /lib/systemd/system/sonde.service /usr/lib/systemd/system/sonde.service 2>/dev/null | head -1`;
 
@@ -56,10 +60,12 @@ export function checkFiles(out: string): void {
   expect(row('/usr/bin/sonde').type).toBe('symbolic link');
   expect(row('/usr/bin/sonde').name).toContain('sonde/dist/sonde.mjs');
   expect(row('/usr/lib/sonde/dist/sonde.mjs')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '755' });
-  for (const f of ['sonde-agent.mjs', 'sonde-logster.cjs']) expect(row(`/usr/lib/sonde/dist/${f}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
-  // The code cache: made by postinst for this node, readable by cron runs as _sonde.
-  expect(row('/usr/lib/sonde/dist/sonde-logster.cache').name).toContain('/var/cache/sonde/sonde-logster.cache');
-  expect(row('/var/cache/sonde/sonde-logster.cache')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
+  for (const f of ['sonde-agent.mjs', 'sonde-agent.cjs', 'sonde-logster.cjs']) expect(row(`/usr/lib/sonde/dist/${f}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
+  // The code caches: made by postinst for this node, readable by cron runs as _sonde.
+  for (const c of ['sonde-agent.cache', 'sonde-logster.cache']) {
+    expect(row(`/usr/lib/sonde/dist/${c}`).name).toContain(`/var/cache/sonde/${c}`);
+    expect(row(`/var/cache/sonde/${c}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
+  }
   expect(row('/etc/sonde/sonde.yaml')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
   for (const d of ['/etc/sonde/conf.d', '/etc/sonde/plugins']) expect(row(d)).toMatchObject({ type: 'directory', owner: 'root:root', mode: '755' });
   expect(row('/etc/logrotate.d/sonde')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
