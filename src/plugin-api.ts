@@ -9,6 +9,7 @@ import { statsdName } from './model/naming.js';
 import { pyFloat } from './model/py-number.js';
 import { mean, percentile, sortNumbers } from './model/stats.js';
 import { closest } from './schema/introspect.js';
+import { MemcachedClient, MemcachedError } from './memcached/client.js';
 
 export { z };
 export type { MetricName, Sample, SampleKind };
@@ -18,6 +19,13 @@ export { statsdName } from './model/naming.js';
 export { duration, bytes, regex } from './schema/units.js';
 export { pyFloat } from './model/py-number.js';
 export { mean, percentile, sortNumbers } from './model/stats.js';
+/**
+ * A client for memcached's text protocol, for handlers: commands pipelined on one connection, a
+ * deadline on each, no retries behind the caller's back (an `incr` whose reply was lost rejects
+ * with `uncertain`). `new MemcachedClient({ host, port, connectTimeout, commandTimeout })`.
+ */
+export { MemcachedClient, MemcachedError } from './memcached/client.js';
+export type { MemcachedClientOptions, MemcachedItem, StoreResult, StoreRequest } from './memcached/client.js';
 /** Pure parsers of /proc files (`procfs.parseStat(text)`): read with `ctx.proc`, parse, then emit. */
 export * as procfs from './procfs/index.js';
 
@@ -442,6 +450,9 @@ export interface PluginApi {
   readonly RejectedSamplesError: typeof RejectedSamplesError;
   /** For a handler's `send`: `throw new api.PartialSendError(accepted, why)` when the upstream took only the head of the batch. */
   readonly PartialSendError: typeof PartialSendError;
+  /** memcached's text protocol, as the built-in memcached_queue handler speaks it (see MemcachedClient). */
+  readonly MemcachedClient: typeof MemcachedClient;
+  readonly MemcachedError: typeof MemcachedError;
   /** The version of sonde loading the plugin. */
   readonly version: string;
 }

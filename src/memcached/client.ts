@@ -1,0 +1,304 @@
+// A small client for memcached's text protocol: one connection, commands pipelined in order, a
+// deadline on the connect and on every command. It never retries: after a timeout or a broken
+// connection the caller cannot know whether the command was applied (an `incr` may have claimed
+// slots), so it gets an error that says so and decides itself. The next command reconnects.
+import net from 'node:net';
+import { parseReply, type Reply, type ReplyKind } from './reply.js';
+
+export interface MemcachedAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface MemcachedClientOptions extends MemcachedAddress {
+  /** ms to wait for the TCP connection. */
+  readonly connectTimeout: number;
+  /** ms to wait for the reply to one command, counted from when it was written. */
+  readonly commandTimeout: number;
+}
+
+/** One item read back by `get`/`gets`. */
+export interface MemcachedItem {
+  readonly flags: number;
+  readonly value: Buffer;
+  /** Only from `gets`. */
+  readonly cas?: bigint;
+}
+
+/**
+ * What a storage command got back: `STORED`, or a refusal that left nothing stored (`NOT_STORED`,
+ * `EXISTS`, `NOT_FOUND`, or a `SERVER_ERROR` such as `out of memory storing object`).
+ */
+export interface StoreResult {
+  readonly stored: boolean;
+  /** The server's reply line, e.g. `SERVER_ERROR out of memory storing object`. */
+  readonly reply: string;
+}
+
+/** One item for `storeMany`. */
+export interface StoreRequest {
+  readonly key: string;
+  readonly value: Buffer | string;
+  readonly flags?: number;
+}
+
+export type StoreCommand = 'set' | 'add';
+
+/**
+ * A command that failed. `uncertain` is true when the command was written but no reply came (a
+ * timeout, a broken connection): the server may or may not have applied it.
+ */
+export class MemcachedError extends Error {
+  constructor(
+    message: string,
+    /** The command as written, without its data block, e.g. `incr _mcpq__cassandra_1_last_added 5`. */
+    readonly command: string,
+    readonly uncertain: boolean,
+  ) {
+    super(message);
+    this.name = 'MemcachedError';
+  }
+}
+
+const MAX_KEY_BYTES = 250;
+const CRLF = Buffer.from('\r\n');
+
+/** Throws when `key` is not a key memcached takes (1 to 250 bytes, no space or control character). */
+export function checkKey(key: string): void {
+  const bytes = Buffer.byteLength(key);
+  if (bytes === 0 || bytes > MAX_KEY_BYTES) throw new Error(`memcached key ${JSON.stringify(key.slice(0, 60))} is ${bytes} bytes; memcached takes 1 to ${MAX_KEY_BYTES}`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\x00-\x20\x7f]/.test(key)) throw new Error(`memcached key ${JSON.stringify(key)} holds a space or a control character, which memcached's text protocol cannot carry`);
+}
+
+interface Pending {
+  readonly command: string;
+  readonly kind: ReplyKind;
+  readonly resolve: (reply: Reply) => void;
+  readonly reject: (err: MemcachedError) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+export class MemcachedClient {
+  private socket: net.Socket | undefined;
+  private connecting: Promise<net.Socket> | undefined;
+  private readonly pending: Pending[] = [];
+  private buf: Buffer = Buffer.alloc(0);
+  private closed = false;
+  readonly where: string;
+
+  constructor(private readonly opts: MemcachedClientOptions) {
+    this.where = `memcached ${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`;
+  }
+
+  /** Connects now (commands connect on their own when needed); rejects after `connectTimeout`. */
+  connect(): Promise<void> {
+    return this.ensure().then(() => undefined);
+  }
+
+  /** `get k1 k2 …`: the items found, by key (absent keys are missing from the map). */
+  async get(keys: readonly string[]): Promise<Map<string, MemcachedItem>> {
+    return this.retrieve('get', keys);
+  }
+
+  /** `gets k1 k2 …`: as `get`, with each item's CAS unique. */
+  async gets(keys: readonly string[]): Promise<Map<string, MemcachedItem>> {
+    return this.retrieve('gets', keys);
+  }
+
+  /** `set`/`add` of one item, exptime 0 (never expires). */
+  async store(command: StoreCommand, key: string, value: Buffer | string, flags = 0): Promise<StoreResult> {
+    const [r] = await this.storeMany(command, [{ key, value, flags }]);
+    return r!;
+  }
+
+  set(key: string, value: Buffer | string, flags = 0): Promise<StoreResult> {
+    return this.store('set', key, value, flags);
+  }
+
+  add(key: string, value: Buffer | string, flags = 0): Promise<StoreResult> {
+    return this.store('add', key, value, flags);
+  }
+
+  /**
+   * Several `set`s (or `add`s) written at once and answered in order: one result per item. Rejects
+   * (every item uncertain from the first without a reply) on a timeout or a broken connection.
+   */
+  async storeMany(command: StoreCommand, items: readonly StoreRequest[]): Promise<StoreResult[]> {
+    const chunks: Buffer[] = [];
+    const lines: string[] = [];
+    for (const it of items) {
+      checkKey(it.key);
+      const flags = it.flags ?? 0;
+      if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw new Error(`memcached flags must be a 32-bit unsigned integer, got ${flags}`);
+      const data = typeof it.value === 'string' ? Buffer.from(it.value) : it.value;
+      const line = `${command} ${it.key} ${flags} 0 ${data.length}`;
+      lines.push(line);
+      chunks.push(Buffer.from(`${line}\r\n`), data, CRLF);
+    }
+    const replies = await this.run(lines, chunks, 'line', true);
+    return replies.map((r) => ({ stored: r.line === 'STORED', reply: r.line }));
+  }
+
+  /**
+   * `incr <key> <by>`: the new value, or undefined when the key does not exist (nothing was
+   * changed then). A timeout or a broken connection rejects with `uncertain`: do not simply repeat it.
+   */
+  async incr(key: string, by: number | bigint = 1): Promise<bigint | undefined> {
+    checkKey(key);
+    const n = BigInt(by);
+    if (n < 0n || n > 0xffffffffffffffffn) throw new Error(`memcached incr takes 0 to 2^64-1, got ${by}`);
+    const line = `incr ${key} ${n}`;
+    const [r] = await this.run([line], [Buffer.from(`${line}\r\n`)], 'line');
+    if (r!.line === 'NOT_FOUND') return undefined;
+    if (!/^\d+$/.test(r!.line)) throw new MemcachedError(`${this.where}: "${line}" failed: ${r!.line}`, line, false);
+    return BigInt(r!.line);
+  }
+
+  /** `delete <key>`: true when it was there (DELETED), false when it was not (NOT_FOUND). */
+  async delete(key: string): Promise<boolean> {
+    return (await this.deleteMany([key]))[0]!;
+  }
+
+  /** Several `delete`s written at once: per key, whether it was there. */
+  async deleteMany(keys: readonly string[]): Promise<boolean[]> {
+    const lines = keys.map((k) => (checkKey(k), `delete ${k}`));
+    const replies = await this.run(lines, lines.map((l) => Buffer.from(`${l}\r\n`)), 'line');
+    return replies.map((r, i) => {
+      if (r.line === 'DELETED') return true;
+      if (r.line === 'NOT_FOUND') return false;
+      throw new MemcachedError(`${this.where}: "${lines[i]}" failed: ${r.line}`, lines[i]!, false);
+    });
+  }
+
+  /** `stats [group]`: the `STAT name value` lines as a map. */
+  async stats(group?: string): Promise<Map<string, string>> {
+    const line = group ? `stats ${group}` : 'stats';
+    const [r] = await this.run([line], [Buffer.from(`${line}\r\n`)], 'stats');
+    const out = new Map<string, string>();
+    for (const s of r!.stats ?? []) out.set(s[0], s[1]);
+    return out;
+  }
+
+  /** Closes the connection; commands still waiting fail (uncertain). */
+  close(): void {
+    this.closed = true;
+    this.drop(new Error('the client was closed'));
+  }
+
+  private async retrieve(cmd: 'get' | 'gets', keys: readonly string[]): Promise<Map<string, MemcachedItem>> {
+    if (keys.length === 0) return new Map();
+    for (const k of keys) checkKey(k);
+    const line = `${cmd} ${keys.join(' ')}`;
+    const [r] = await this.run([line.length > 200 ? `${cmd} ${keys[0]} … (${keys.length} keys)` : line], [Buffer.from(`${line}\r\n`)], 'retrieve');
+    const out = new Map<string, MemcachedItem>();
+    for (const v of r!.values ?? []) out.set(v.key, v.cas === undefined ? { flags: v.flags, value: v.value } : { flags: v.flags, value: v.value, cas: v.cas });
+    return out;
+  }
+
+  /** Writes `chunks` (the commands `lines`, data blocks included) in one go; one reply per line. */
+  private async run(lines: readonly string[], chunks: readonly Buffer[], kind: ReplyKind, storing = false): Promise<Reply[]> {
+    if (this.closed) throw new MemcachedError(`${this.where}: the client is closed`, lines[0] ?? '', false);
+    const sock = await this.ensure(lines[0] ?? '');
+    const replies = lines.map(
+      (command) =>
+        new Promise<Reply>((resolve, reject) => {
+          const p: Pending = { command, kind, resolve, reject, timer: undefined };
+          p.timer = setTimeout(() => this.timeout(p), this.opts.commandTimeout);
+          this.pending.push(p);
+        }),
+    );
+    // A failure of the first leaves the others rejected too; mark them handled so none goes unobserved.
+    for (const r of replies) r.catch(() => undefined);
+    sock.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    const out = await Promise.all(replies);
+    for (let i = 0; i < out.length; i++) {
+      const line = out[i]!.line;
+      // The server did not understand the command: the protocol is out of step.
+      if (line === 'ERROR' || line.startsWith('CLIENT_ERROR')) {
+        this.drop(new Error(`it answered "${line}"`));
+        throw new MemcachedError(`${this.where}: "${lines[i]}" was not understood: ${line}`, lines[i]!, false);
+      }
+      if (line.startsWith('SERVER_ERROR') && !storing) throw new MemcachedError(`${this.where}: "${lines[i]}" failed: ${line}`, lines[i]!, false);
+    }
+    return out;
+  }
+
+  private timeout(p: Pending): void {
+    p.timer = undefined;
+    // Replies after this one would be out of step: the connection goes, and every waiting command with it.
+    this.drop(new Error(`no reply within ${this.opts.commandTimeout} ms (command_timeout)`));
+  }
+
+  /** Fails every waiting command (uncertain: each was written) and closes the connection. */
+  private drop(why: Error): void {
+    const sock = this.socket;
+    this.socket = undefined;
+    this.connecting = undefined;
+    this.buf = Buffer.alloc(0);
+    sock?.destroy();
+    const waiting = this.pending.splice(0);
+    for (const p of waiting) {
+      clearTimeout(p.timer);
+      p.reject(new MemcachedError(`${this.where}: "${p.command}" got no reply: ${why.message}; the server may or may not have applied it`, p.command, true));
+    }
+  }
+
+  private ensure(command = 'connect'): Promise<net.Socket> {
+    if (this.socket && !this.socket.destroyed) return Promise.resolve(this.socket);
+    this.connecting ??= new Promise<net.Socket>((resolve, reject) => {
+      const sock = net.connect({ host: this.opts.host, port: this.opts.port });
+      sock.setNoDelay(true);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        sock.destroy();
+        this.connecting = undefined;
+        reject(new MemcachedError(`${this.where}: cannot connect (${err.message}) for "${command}"; is memcached running and listening there?`, command, false));
+      };
+      const timer = setTimeout(() => fail(new Error(`no connection within ${this.opts.connectTimeout} ms`)), this.opts.connectTimeout);
+      sock.once('error', fail);
+      sock.once('connect', () => {
+        clearTimeout(timer);
+        sock.off('error', fail);
+        this.connecting = undefined;
+        if (this.closed) {
+          sock.destroy();
+          return reject(new MemcachedError(`${this.where}: the client is closed`, command, false));
+        }
+        this.socket = sock;
+        this.buf = Buffer.alloc(0);
+        sock.on('data', (d: Buffer) => this.onData(sock, d));
+        sock.on('error', (err) => this.socket === sock && this.drop(err));
+        sock.on('close', () => this.socket === sock && this.drop(new Error('memcached closed the connection')));
+        resolve(sock);
+      });
+    });
+    return this.connecting;
+  }
+
+  private onData(sock: net.Socket, chunk: Buffer): void {
+    if (this.socket !== sock) return;
+    this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    let pos = 0;
+    while (this.pending.length > 0) {
+      const head = this.pending[0]!;
+      let parsed: { reply: Reply; end: number } | undefined;
+      try {
+        parsed = parseReply(this.buf, pos, head.kind);
+      } catch (err) {
+        this.drop(err as Error);
+        return;
+      }
+      if (parsed === undefined) break;
+      pos = parsed.end;
+      this.pending.shift();
+      clearTimeout(head.timer);
+      head.resolve(parsed.reply);
+    }
+    if (this.pending.length === 0 && pos < this.buf.length) {
+      this.drop(new Error('memcached sent a reply to no command'));
+      return;
+    }
+    this.buf = pos >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(pos);
+  }
+}
