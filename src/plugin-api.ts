@@ -10,6 +10,7 @@ import { pyFloat } from './model/py-number.js';
 import { mean, percentile, sortNumbers } from './model/stats.js';
 import { closest } from './schema/introspect.js';
 import { MemcachedClient, MemcachedError } from './memcached/client.js';
+import * as persistQueue from './memcached/persist-queue.js';
 
 export { z };
 export type { MetricName, Sample, SampleKind };
@@ -26,6 +27,8 @@ export { mean, percentile, sortNumbers } from './model/stats.js';
  */
 export { MemcachedClient, MemcachedError } from './memcached/client.js';
 export type { MemcachedClientOptions, MemcachedItem, StoreResult, StoreRequest } from './memcached/client.js';
+/** esmond's memcached persist-queue layout: queue names, keys, counter flags, the stable queue choice. */
+export * as persistQueue from './memcached/persist-queue.js';
 /** Pure parsers of /proc files (`procfs.parseStat(text)`): read with `ctx.proc`, parse, then emit. */
 export * as procfs from './procfs/index.js';
 
@@ -453,6 +456,8 @@ export interface PluginApi {
   /** memcached's text protocol, as the built-in memcached_queue handler speaks it (see MemcachedClient). */
   readonly MemcachedClient: typeof MemcachedClient;
   readonly MemcachedError: typeof MemcachedError;
+  /** esmond's persist-queue layout (queue names, keys, flags, which queue a device goes to). */
+  readonly persistQueue: typeof persistQueue;
   /** The version of sonde loading the plugin. */
   readonly version: string;
 }

@@ -1,7 +1,9 @@
 // A small client for memcached's text protocol: one connection, commands pipelined in order, a
 // deadline on the connect and on every command. It never retries: after a timeout or a broken
 // connection the caller cannot know whether the command was applied (an `incr` may have claimed
-// slots), so it gets an error that says so and decides itself. The next command reconnects.
+// slots), so it gets an error that says so and decides itself. After a timeout the connection is
+// kept a while for the late replies (a server that stalled and resumes), which a store's caller
+// can hear of; past that, or when it breaks, the next command reconnects.
 import net from 'node:net';
 import { parseReply, type Reply, type ReplyKind } from './reply.js';
 
@@ -31,8 +33,10 @@ export interface MemcachedItem {
  */
 export interface StoreResult {
   readonly stored: boolean;
-  /** The server's reply line, e.g. `SERVER_ERROR out of memory storing object`. */
+  /** The server's reply line, e.g. `SERVER_ERROR out of memory storing object`; empty with `error`. */
   readonly reply: string;
+  /** No reply came (a timeout, a broken connection): the item may or may not be stored. */
+  readonly error?: MemcachedError;
 }
 
 /** One item for `storeMany`. */
@@ -77,6 +81,9 @@ interface Pending {
   readonly resolve: (reply: Reply) => void;
   readonly reject: (err: MemcachedError) => void;
   timer: NodeJS.Timeout | undefined;
+  /** Past its deadline: its promise was rejected, a reply that still comes goes to `late`. */
+  overdue: boolean;
+  readonly late: ((reply: Reply) => void) | undefined;
 }
 
 export class MemcachedClient {
@@ -85,6 +92,8 @@ export class MemcachedClient {
   private readonly pending: Pending[] = [];
   private buf: Buffer = Buffer.alloc(0);
   private closed = false;
+  /** Drops the connection if overdue commands are still unanswered when it fires. */
+  private lateTimer: NodeJS.Timeout | undefined;
   readonly where: string;
 
   constructor(private readonly opts: MemcachedClientOptions) {
@@ -106,9 +115,10 @@ export class MemcachedClient {
     return this.retrieve('gets', keys);
   }
 
-  /** `set`/`add` of one item, exptime 0 (never expires). */
+  /** `set`/`add` of one item, exptime 0 (never expires); rejects (uncertain) when no reply came. */
   async store(command: StoreCommand, key: string, value: Buffer | string, flags = 0): Promise<StoreResult> {
     const [r] = await this.storeMany(command, [{ key, value, flags }]);
+    if (r!.error !== undefined) throw r!.error;
     return r!;
   }
 
@@ -121,10 +131,11 @@ export class MemcachedClient {
   }
 
   /**
-   * Several `set`s (or `add`s) written at once and answered in order: one result per item. Rejects
-   * (every item uncertain from the first without a reply) on a timeout or a broken connection.
+   * Several `set`s (or `add`s) written at once and answered in order: one result per item. An item
+   * whose reply was lost (a timeout, a broken connection) gets `error`, uncertain: it may be stored.
+   * Rejects only when nothing could be written (no connection).
    */
-  async storeMany(command: StoreCommand, items: readonly StoreRequest[]): Promise<StoreResult[]> {
+  async storeMany(command: StoreCommand, items: readonly StoreRequest[], onLate?: (index: number, result: StoreResult) => void): Promise<StoreResult[]> {
     const chunks: Buffer[] = [];
     const lines: string[] = [];
     for (const it of items) {
@@ -136,8 +147,20 @@ export class MemcachedClient {
       lines.push(line);
       chunks.push(Buffer.from(`${line}\r\n`), data, CRLF);
     }
-    const replies = await this.run(lines, chunks, 'line', true);
-    return replies.map((r) => ({ stored: r.line === 'STORED', reply: r.line }));
+    const late = onLate && ((i: number, r: Reply) => onLate(i, { stored: r.line === 'STORED', reply: r.line }));
+    const replies = await this.write(lines, chunks, 'line', late);
+    const out: StoreResult[] = [];
+    for (let i = 0; i < replies.length; i++) {
+      try {
+        const r = await replies[i]!;
+        this.check(lines[i]!, r, true);
+        out.push({ stored: r.line === 'STORED', reply: r.line });
+      } catch (err) {
+        const e = err instanceof MemcachedError ? err : new MemcachedError(`${this.where}: "${lines[i]}" failed: ${(err as Error).message}`, lines[i]!, true);
+        out.push({ stored: false, reply: '', error: e });
+      }
+    }
+    return out;
   }
 
   /**
@@ -197,13 +220,31 @@ export class MemcachedClient {
   }
 
   /** Writes `chunks` (the commands `lines`, data blocks included) in one go; one reply per line. */
-  private async run(lines: readonly string[], chunks: readonly Buffer[], kind: ReplyKind, storing = false): Promise<Reply[]> {
+  private async run(lines: readonly string[], chunks: readonly Buffer[], kind: ReplyKind): Promise<Reply[]> {
+    const out = await Promise.all(await this.write(lines, chunks, kind));
+    for (let i = 0; i < out.length; i++) this.check(lines[i]!, out[i]!, false);
+    return out;
+  }
+
+  /** Throws for a reply that is an error; a refused store (SERVER_ERROR) is a result when `storing`. */
+  private check(command: string, reply: Reply, storing: boolean): void {
+    const line = reply.line;
+    // The server did not understand the command: the protocol is out of step.
+    if (line === 'ERROR' || line.startsWith('CLIENT_ERROR')) {
+      this.drop(new Error(`it answered "${line}"`));
+      throw new MemcachedError(`${this.where}: "${command}" was not understood: ${line}`, command, false);
+    }
+    if (line.startsWith('SERVER_ERROR') && !storing) throw new MemcachedError(`${this.where}: "${command}" failed: ${line}`, command, false);
+  }
+
+  /** Writes the commands; a promise of each one's reply, in order. */
+  private async write(lines: readonly string[], chunks: readonly Buffer[], kind: ReplyKind, late?: (index: number, reply: Reply) => void): Promise<Promise<Reply>[]> {
     if (this.closed) throw new MemcachedError(`${this.where}: the client is closed`, lines[0] ?? '', false);
     const sock = await this.ensure(lines[0] ?? '');
     const replies = lines.map(
-      (command) =>
+      (command, i) =>
         new Promise<Reply>((resolve, reject) => {
-          const p: Pending = { command, kind, resolve, reject, timer: undefined };
+          const p: Pending = { command, kind, resolve, reject, timer: undefined, overdue: false, late: late && ((r) => late(i, r)) };
           p.timer = setTimeout(() => this.timeout(p), this.opts.commandTimeout);
           this.pending.push(p);
         }),
@@ -211,27 +252,27 @@ export class MemcachedClient {
     // A failure of the first leaves the others rejected too; mark them handled so none goes unobserved.
     for (const r of replies) r.catch(() => undefined);
     sock.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    const out = await Promise.all(replies);
-    for (let i = 0; i < out.length; i++) {
-      const line = out[i]!.line;
-      // The server did not understand the command: the protocol is out of step.
-      if (line === 'ERROR' || line.startsWith('CLIENT_ERROR')) {
-        this.drop(new Error(`it answered "${line}"`));
-        throw new MemcachedError(`${this.where}: "${lines[i]}" was not understood: ${line}`, lines[i]!, false);
-      }
-      if (line.startsWith('SERVER_ERROR') && !storing) throw new MemcachedError(`${this.where}: "${lines[i]}" failed: ${line}`, lines[i]!, false);
-    }
-    return out;
+    return replies;
   }
 
   private timeout(p: Pending): void {
     p.timer = undefined;
-    // Replies after this one would be out of step: the connection goes, and every waiting command with it.
-    this.drop(new Error(`no reply within ${this.opts.commandTimeout} ms (command_timeout)`));
+    p.overdue = true;
+    p.reject(new MemcachedError(`${this.where}: "${p.command}" got no reply within ${this.opts.commandTimeout} ms (command_timeout); the server may or may not have applied it`, p.command, true));
+    // The connection stays, in step, for late replies; a server silent for ten deadlines loses it.
+    if (this.lateTimer === undefined) {
+      this.lateTimer = setTimeout(() => {
+        this.lateTimer = undefined;
+        if (this.pending.some((q) => q.overdue)) this.drop(new Error(`no reply within ${10 * this.opts.commandTimeout} ms`));
+      }, 10 * this.opts.commandTimeout);
+      this.lateTimer.unref();
+    }
   }
 
   /** Fails every waiting command (uncertain: each was written) and closes the connection. */
   private drop(why: Error): void {
+    clearTimeout(this.lateTimer);
+    this.lateTimer = undefined;
     const sock = this.socket;
     this.socket = undefined;
     this.connecting = undefined;
@@ -293,7 +334,8 @@ export class MemcachedClient {
       pos = parsed.end;
       this.pending.shift();
       clearTimeout(head.timer);
-      head.resolve(parsed.reply);
+      if (head.overdue) head.late?.(parsed.reply);
+      else head.resolve(parsed.reply);
     }
     if (this.pending.length === 0 && pos < this.buf.length) {
       this.drop(new Error('memcached sent a reply to no command'));
