@@ -25,6 +25,7 @@ const lazy = {
   schema: () => import('../config/global-schema.js'),
   duration: () => import('../model/duration.js'),
   info: () => import('./info.js'),
+  queue: () => import('./queue.js'),
   stray: () => import('../logging/stray-errors.js'),
 };
 
@@ -263,6 +264,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     )
     .command('logster', 'Logster\'s command line, for crontab lines: sonde logster [options] PARSER LOGFILE (see "sonde logster --help")', (y) => y)
     .command('info', 'Describe this host (OS, kernel, CPU, memory, disks, network) for an operator', (y) => y)
+    .command('queue <action> [queue]', "esmond's memcached persist queues of the memcached_queue handlers: \"status\" prints espersistq's table every --interval, \"peek <queue>\" shows the oldest unread items without consuming them", (y) => y.positional('action', { type: 'string', choices: ['status', 'peek'], demandOption: true }).positional('queue', { type: 'string', describe: 'For peek: the queue, e.g. cassandra_1' }).option('once', { type: 'boolean', default: false, describe: 'status: print one table and exit' }).option('interval', { type: 'string', default: '5s', describe: 'status: time between tables' }).option('json', { type: 'boolean', default: false, describe: 'status: the same figures as one JSON line per table' }).option('n', { type: 'number', default: 5, describe: 'peek: how many items' }))
     .command('check-config', 'Validate the config and its plugins; exit 0 when valid, 78 with file:line: key messages when not', (y) => y)
     .command('list', 'List the collectors, handlers and parsers this sonde has', (y) =>
       y
@@ -312,6 +314,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       io.out(await hostInfo());
       return EXIT_OK;
     }
+    case 'queue':
+      return (await lazy.queue()).queueCommand(a as unknown as import('./queue.js').QueueArgs, io);
     case 'list':
       return cmdList(a.config, a.options ?? false, a.markdown ?? false, io);
     default:
