@@ -76,7 +76,7 @@ describe('memcached client', () => {
     try {
       const c = client(own.port, 300);
       await c.set('x', '1', 2);
-      own.pause();
+      await own.pause();
       const err = await c.incr('x', 1).then(() => undefined, (e: unknown) => e);
       expect(err).toBeInstanceOf(MemcachedError);
       expect((err as MemcachedError).uncertain).toBe(true);
@@ -87,7 +87,7 @@ describe('memcached client', () => {
       expect(stores.map((r) => r.error?.uncertain)).toEqual([true, true]);
       own.resume();
       // The incr was written before the pause: memcached applies it once it runs again.
-      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 250 && late.length < 2; i++) await new Promise((r) => setTimeout(r, 20));
       expect(late).toEqual(['0 STORED', '1 STORED']);
       expect(await c.incr('x', 1)).toBe(3n);
     } finally {

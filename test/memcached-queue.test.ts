@@ -207,7 +207,7 @@ for d in range(12):
     for (let r = 0; r < 30; r++) pushed.push(...run('load', r, 5));
     h.push(pushed.slice(0, 50));
     await until('the first items read', () => rd.items.length > 0);
-    mc.pause();
+    await mc.pause();
     h.push(pushed.slice(50));
     await until('a failed send', () => h.failures.length > 0);
     expect(h.failures[0]!.message).toMatch(/no reply within 200 ms|cannot connect/);

@@ -58,7 +58,9 @@ export interface Item {
   readonly end: number;
   readonly info: NameInfo;
   readonly timestamp: number;
-  readonly json: Buffer;
+  /** The item's JSON, and its exact UTF-8 length. */
+  readonly json: string;
+  readonly bytes: number;
 }
 
 /** The data path of a sample: the instance first when no template shows it (so it is not lost), then its segments. */
@@ -102,7 +104,7 @@ export function buildItems(batch: readonly Sample[], infoOf: (name: MetricName) 
   let count = 0;
   const close = (end: number): void => {
     if (info === undefined || count === 0) return;
-    items.push({ start, end, info, timestamp: ts, json: Buffer.from(head + body + FOOTER) });
+    items.push({ start, end, info, timestamp: ts, json: head + body + FOOTER, bytes });
   };
   for (let i = 0; i < batch.length; i++) {
     const s = batch[i]!;

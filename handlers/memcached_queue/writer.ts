@@ -62,6 +62,9 @@ const READER_WAIT_MS = 50;
 const READER_POLL_MS = 2;
 
 export class QueueWriter {
+  /** Queues whose last write left a slot empty (or that were not written yet): checked before a claim. */
+  private readonly holes = new Set<string>();
+  private readonly seen = new Set<string>();
   /** Sets that got no reply (maybe stored), by item key: settled before anything else is written. */
   private uncertain = new Map<string, Unsettled>();
   /** Samples a reader got although their send failed (a set that was late): not written again. */
@@ -142,16 +145,24 @@ export class QueueWriter {
     const copies: Copy[] = idx.map((item, j) => ({ item, slot: first + BigInt(j), key: itemKey(queue, first + BigInt(j)), stored: false }));
     let results;
     const late = new Map<number, Unsettled>();
+    const sets = this.client.storeMany(
+      'set',
+      copies.map((c) => ({ key: c.key, value: items[c.item]!.json, bytes: items[c.item]!.bytes, flags: ITEM_FLAGS })),
+      (j, r) => {
+        const u = late.get(j);
+        if (u !== undefined) u.stored = r.stored;
+      },
+    );
+    // last_read, asked right behind the sets (memcached answers in order): where a reader was once they were in.
+    const lrKey = lastReadKey(queue);
+    const readAfter = this.client.get([lrKey]).then(
+      (m) => m.get(lrKey)?.value,
+      (err: unknown) => (err instanceof Error ? err : new Error(String(err))),
+    );
     try {
-      results = await this.client.storeMany(
-        'set',
-        copies.map((c) => ({ key: c.key, value: items[c.item]!.json, flags: ITEM_FLAGS })),
-        (j, r) => {
-          const u = late.get(j);
-          if (u !== undefined) u.stored = r.stored;
-        },
-      );
+      results = await sets;
     } catch (err) {
+      this.holes.add(queue);
       for (const i of idx) this.fail(out, i, { queue, error: err as Error });
       return copies;
     }
@@ -174,7 +185,9 @@ export class QueueWriter {
     }
     if (refused > 0) out.refusals.set(queue, { items: refused, reply });
     const stored = copies.filter((c) => c.stored);
-    if (stored.length > 0) await this.checkPassed(queue, first, stored, batch, items, out);
+    if (stored.length > 0) await this.checkPassed(queue, first, stored, batch, items, out, await readAfter);
+    if (copies.some((c) => !c.stored)) this.holes.add(queue);
+    else this.holes.delete(queue);
     return copies;
   }
 
@@ -185,11 +198,17 @@ export class QueueWriter {
    */
   private async claim(queue: string, n: number, created: string[]): Promise<bigint> {
     const la = lastAddedKey(queue);
-    const lrKey0 = lastReadKey(queue);
-    const now = await this.client.get([la, lrKey0]);
-    const added = parseCounter(now.get(la)?.value);
-    const read = parseCounter(now.get(lrKey0)?.value);
-    const skip = added !== undefined && read !== undefined && read > added ? read - added : 0n;
+    let skip = 0n;
+    // Only a queue whose last slot may be empty can have a reader past it (other writers' holes
+    // are caught after the sets, by checkPassed): the first write, and after a failed one.
+    if (this.holes.has(queue) || !this.seen.has(queue)) {
+      const lrKey0 = lastReadKey(queue);
+      const now = await this.client.get([la, lrKey0]);
+      const added = parseCounter(now.get(la)?.value);
+      const read = parseCounter(now.get(lrKey0)?.value);
+      if (added !== undefined && read !== undefined && read > added) skip = read - added;
+      this.seen.add(queue);
+    }
     const top = await this.client.incr(la, BigInt(n) + skip);
     if (top !== undefined) return top;
     // NOT_FOUND: the incr changed nothing, so asking again after creating the counters is safe.
@@ -213,14 +232,18 @@ export class QueueWriter {
    * still there was skipped. On the slot `last_read` names, the reader may be reading it right
    * now: wait for it to move on (briefly) before deciding, or the item could be read and written again.
    */
-  private async checkPassed(queue: string, first: bigint, stored: Copy[], batch: readonly Sample[], items: readonly Item[], out: WriteOutcome & { passed: number }): Promise<void> {
+  private async checkPassed(queue: string, first: bigint, stored: Copy[], batch: readonly Sample[], items: readonly Item[], out: WriteOutcome & { passed: number }, reading: Buffer | undefined | Error): Promise<void> {
     const lrKey = lastReadKey(queue);
     const last = stored[stored.length - 1]!.slot;
     let passed: Copy[] = [];
+    let firstReading: Buffer | undefined | Error | null = reading;
     try {
       const end = performance.now() + READER_WAIT_MS;
       for (;;) {
-        const lr = parseCounter((await this.client.get([lrKey])).get(lrKey)?.value);
+        const raw = firstReading !== null ? firstReading : (await this.client.get([lrKey])).get(lrKey)?.value;
+        firstReading = null;
+        if (raw instanceof Error) throw raw;
+        const lr = parseCounter(raw);
         if (lr === undefined) {
           // A reader cannot read a queue without last_read (esmond's len() fails): it starts at 0.
           await this.client.add(lrKey, '0', COUNTER_FLAGS);

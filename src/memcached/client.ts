@@ -3,7 +3,8 @@
 // connection the caller cannot know whether the command was applied (an `incr` may have claimed
 // slots), so it gets an error that says so and decides itself. After a timeout the connection is
 // kept a while for the late replies (a server that stalled and resumes), which a store's caller
-// can hear of; past that, or when it breaks, the next command reconnects.
+// can hear of; past that, or when it breaks, the next command reconnects. Commands are written in
+// the order they are called, and memcached answers them in that order.
 import net from 'node:net';
 import { parseReply, type Reply, type ReplyKind } from './reply.js';
 
@@ -44,6 +45,8 @@ export interface StoreRequest {
   readonly key: string;
   readonly value: Buffer | string;
   readonly flags?: number;
+  /** A string value's UTF-8 length when the caller knows it (it must be exact), saving a pass over it. */
+  readonly bytes?: number;
 }
 
 export type StoreCommand = 'set' | 'add';
@@ -138,15 +141,24 @@ export class MemcachedClient {
   async storeMany(command: StoreCommand, items: readonly StoreRequest[], onLate?: (index: number, result: StoreResult) => void): Promise<StoreResult[]> {
     const chunks: Buffer[] = [];
     const lines: string[] = [];
+    // Text values go out as one string, encoded once: no buffer per item, no copy to join them.
+    let text = '';
     for (const it of items) {
       checkKey(it.key);
       const flags = it.flags ?? 0;
       if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw new Error(`memcached flags must be a 32-bit unsigned integer, got ${flags}`);
-      const data = typeof it.value === 'string' ? Buffer.from(it.value) : it.value;
-      const line = `${command} ${it.key} ${flags} 0 ${data.length}`;
+      const v = it.value;
+      const bytes = typeof v === 'string' ? (it.bytes ?? Buffer.byteLength(v)) : v.length;
+      const line = `${command} ${it.key} ${flags} 0 ${bytes}`;
       lines.push(line);
-      chunks.push(Buffer.from(`${line}\r\n`), data, CRLF);
+      if (typeof v === 'string') text += `${line}\r\n${v}\r\n`;
+      else {
+        if (text !== '') chunks.push(Buffer.from(text));
+        text = '';
+        chunks.push(Buffer.from(`${line}\r\n`), v, CRLF);
+      }
     }
+    if (text !== '') chunks.push(Buffer.from(text));
     const late = onLate && ((i: number, r: Reply) => onLate(i, { stored: r.line === 'STORED', reply: r.line }));
     const replies = await this.write(lines, chunks, 'line', late);
     const out: StoreResult[] = [];
@@ -240,7 +252,9 @@ export class MemcachedClient {
   /** Writes the commands; a promise of each one's reply, in order. */
   private async write(lines: readonly string[], chunks: readonly Buffer[], kind: ReplyKind, late?: (index: number, reply: Reply) => void): Promise<Promise<Reply>[]> {
     if (this.closed) throw new MemcachedError(`${this.where}: the client is closed`, lines[0] ?? '', false);
-    const sock = await this.ensure(lines[0] ?? '');
+    // Written at once when connected, so commands go out in the order they were called (a caller
+    // may pipeline a get behind its sets and know it runs after them); else in that order once connected.
+    const sock = this.socket !== undefined && !this.socket.destroyed ? this.socket : await this.ensure(lines[0] ?? '');
     const replies = lines.map(
       (command, i) =>
         new Promise<Reply>((resolve, reject) => {
@@ -251,7 +265,13 @@ export class MemcachedClient {
     );
     // A failure of the first leaves the others rejected too; mark them handled so none goes unobserved.
     for (const r of replies) r.catch(() => undefined);
-    sock.write(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    if (chunks.length === 1) sock.write(chunks[0]!);
+    else {
+      // One writev for all of them, without copying them together first.
+      sock.cork();
+      for (const c of chunks) sock.write(c);
+      sock.uncork();
+    }
     return replies;
   }
 

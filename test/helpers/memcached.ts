@@ -3,7 +3,7 @@
 // empty again, as a real memcached restart is. Also: an esmond-style reader in Python, and the
 // memcached_queue handler driven by a real outbox.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,8 +32,8 @@ export interface Memcached {
   readonly address: string;
   /** What memcached printed. */
   output(): string;
-  /** SIGSTOP: a hung memcached whose socket still accepts. */
-  pause(): void;
+  /** SIGSTOP, resolved once the kernel shows it stopped: a hung memcached whose socket still accepts. */
+  pause(): Promise<void>;
   resume(): void;
   stop(): Promise<void>;
 }
@@ -74,7 +74,16 @@ export async function startMemcached(opts: MemcachedOptions = {}): Promise<Memca
     port,
     address: `127.0.0.1:${port}`,
     output,
-    pause: () => void child.kill('SIGSTOP'),
+    async pause() {
+      child.kill('SIGSTOP');
+      // The signal takes effect when memcached is next scheduled: until then it may still answer.
+      for (let i = 0; i < 500; i++) {
+        const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+        if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'T') return;
+        await new Promise((r) => setTimeout(r, 2));
+      }
+      throw new Error(`memcached (pid ${child.pid}) did not stop after SIGSTOP`);
+    },
     resume: () => void child.kill('SIGCONT'),
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
