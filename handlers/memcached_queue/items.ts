@@ -50,6 +50,14 @@ export interface NameInfo {
   readonly pathBytes: number;
   /** The queue of each configured family this name goes to. */
   readonly queues: readonly string[];
+  /** The item's JSON up to its timestamp, `{"oidset_name":…,"timestamp":`, and its UTF-8 length. */
+  readonly head: string;
+  readonly headBytes: number;
+}
+
+/** The start of an item's JSON for these names, up to the timestamp. */
+export function itemHead(oidset: string, device: string, oid: string): string {
+  return `{"oidset_name":${JSON.stringify(oidset)},"device_name":${JSON.stringify(device)},"oid_name":${JSON.stringify(oid)},"timestamp":`;
 }
 
 export interface Item {
@@ -77,10 +85,6 @@ export function pathJsonOf(name: MetricName, instanceShown: boolean): string {
     first = false;
   }
   return s + '],';
-}
-
-function header(info: NameInfo, timestamp: number): string {
-  return `{"oidset_name":${JSON.stringify(info.oidset)},"device_name":${JSON.stringify(info.device)},"oid_name":${JSON.stringify(info.oid)},"timestamp":${timestamp},"data":[`;
 }
 
 const FOOTER = '],"metadata":{"tsdb_flags":1}}';
@@ -120,10 +124,11 @@ export function buildItems(batch: readonly Sample[], infoOf: (name: MetricName) 
       info = ni;
       ts = sec;
       start = i;
-      head = header(ni, sec);
+      const stamp = `${sec},"data":[`;
+      head = ni.head + stamp;
       body = '';
       count = 0;
-      bytes = Buffer.byteLength(head) + FOOTER.length;
+      bytes = ni.headBytes + stamp.length + FOOTER.length;
       if (bytes + pairBytes > maxBytes) throw new ItemTooLarge(`the sample ${ni.pathJson.slice(1, -1)} does not fit in one memcached item of ${maxBytes} bytes`);
     }
     body += count === 0 ? `${ni.pathJson}${value}]` : `,${ni.pathJson}${value}]`;

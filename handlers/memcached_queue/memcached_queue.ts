@@ -3,7 +3,7 @@
 // "esmond: memcached persist queues". The outbox retries what memcached refused; the handler says
 // which head of each batch is stored (PartialSendError), so nothing is written twice or lost.
 import { defineHandler, duration, MemcachedClient, PartialSendError, persistQueue, RejectedSamplesError, z, type HandlerContext, type MetricName } from '../../src/plugin-api.js';
-import { buildItems, compileTemplate, ItemTooLarge, pathJsonOf, templateProblem, type Item, type NameInfo, type Template } from './items.js';
+import { buildItems, compileTemplate, itemHead, ItemTooLarge, pathJsonOf, templateProblem, type Item, type NameInfo, type Template } from './items.js';
 import { QueueWriter, type WriteOutcome } from './writer.js';
 
 const { QUEUE_NAME, queueIndex, queueNames } = persistQueue;
@@ -87,7 +87,10 @@ function infoOf(st: State, name: MetricName): NameInfo {
   const device = st.templates.device(name, st.host);
   const oid = st.templates.oid(name, st.host);
   const pathJson = pathJsonOf(name, st.instanceShown);
+  const head = itemHead(oidset, device, oid);
   ni = {
+    head,
+    headBytes: Buffer.byteLength(head),
     oidset,
     device,
     oid,

@@ -83,7 +83,8 @@ interface Pending {
   readonly kind: ReplyKind;
   readonly resolve: (reply: Reply) => void;
   readonly reject: (err: MemcachedError) => void;
-  timer: NodeJS.Timeout | undefined;
+  /** A reply came (or the connection went): its deadline no longer applies. */
+  answered: boolean;
   /** Past its deadline: its promise was rejected, a reply that still comes goes to `late`. */
   overdue: boolean;
   readonly late: ((reply: Reply) => void) | undefined;
@@ -255,13 +256,22 @@ export class MemcachedClient {
     // Written at once when connected, so commands go out in the order they were called (a caller
     // may pipeline a get behind its sets and know it runs after them); else in that order once connected.
     const sock = this.socket !== undefined && !this.socket.destroyed ? this.socket : await this.ensure(lines[0] ?? '');
+    const group: Pending[] = [];
     const replies = lines.map(
       (command, i) =>
         new Promise<Reply>((resolve, reject) => {
-          const p: Pending = { command, kind, resolve, reject, timer: undefined, overdue: false, late: late && ((r) => late(i, r)) };
-          p.timer = setTimeout(() => this.timeout(p), this.opts.commandTimeout);
+          const p: Pending = { command, kind, resolve, reject, answered: false, overdue: false, late: late && ((r) => late(i, r)) };
+          group.push(p);
           this.pending.push(p);
         }),
+    );
+    // One deadline for the commands written together; those still unanswered then are overdue.
+    const timer = setTimeout(() => {
+      for (const p of group) if (!p.answered) this.timeout(p);
+    }, this.opts.commandTimeout);
+    replies[replies.length - 1]!.then(
+      () => clearTimeout(timer),
+      () => undefined,
     );
     // A failure of the first leaves the others rejected too; mark them handled so none goes unobserved.
     for (const r of replies) r.catch(() => undefined);
@@ -276,7 +286,7 @@ export class MemcachedClient {
   }
 
   private timeout(p: Pending): void {
-    p.timer = undefined;
+    p.answered = true;
     p.overdue = true;
     p.reject(new MemcachedError(`${this.where}: "${p.command}" got no reply within ${this.opts.commandTimeout} ms (command_timeout); the server may or may not have applied it`, p.command, true));
     // The connection stays, in step, for late replies; a server silent for ten deadlines loses it.
@@ -300,7 +310,7 @@ export class MemcachedClient {
     sock?.destroy();
     const waiting = this.pending.splice(0);
     for (const p of waiting) {
-      clearTimeout(p.timer);
+      p.answered = true;
       p.reject(new MemcachedError(`${this.where}: "${p.command}" got no reply: ${why.message}; the server may or may not have applied it`, p.command, true));
     }
   }
@@ -353,8 +363,9 @@ export class MemcachedClient {
       if (parsed === undefined) break;
       pos = parsed.end;
       this.pending.shift();
-      clearTimeout(head.timer);
-      if (head.overdue) head.late?.(parsed.reply);
+      const overdue = head.overdue;
+      head.answered = true;
+      if (overdue) head.late?.(parsed.reply);
       else head.resolve(parsed.reply);
     }
     if (this.pending.length === 0 && pos < this.buf.length) {
