@@ -53,7 +53,7 @@ const configSchema = z.object({
   oidset_name: template('{collector}', 'The item\'s oidset_name, from the sample\'s name: {collector}, {instance} (empty without one), {host}, and literal text.'),
   device_name: template('{host}', 'The item\'s device_name, a template as oidset_name.'),
   oid_name: template('{collector}', 'The item\'s oid_name, a template as oidset_name.'),
-  command_timeout: duration({ min: '50ms', max: '1m' }).prefault('2s').describe('How long one memcached command (and the connection) may take; past it the connection is closed and the batch written again later.'),
+  command_timeout: duration({ min: '50ms', max: '1m' }).prefault('2s').describe('How long one memcached command (and a connection attempt) may take; past it the batch fails and is written again with backoff, and a late reply is still heard for ten times as long.'),
   max_item_bytes: z
     .number()
     .int()
