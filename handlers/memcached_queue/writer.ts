@@ -58,7 +58,7 @@ interface Copy {
 }
 
 /** How long a writer waits, at most, for a reader standing on one of its slots to move on. */
-const READER_WAIT_MS = 50;
+const READER_WAIT_MS = 1000;
 const READER_POLL_MS = 2;
 
 export class QueueWriter {
@@ -230,7 +230,7 @@ export class QueueWriter {
    * Takes back stored items whose slot a reader has passed; they are written again. A slot below
    * `last_read` was settled by the reader (read and deleted, or found empty and skipped): an item
    * still there was skipped. On the slot `last_read` names, the reader may be reading it right
-   * now: wait for it to move on (briefly) before deciding, or the item could be read and written again.
+   * now: wait for it to move on (up to a second) before deciding, or the item could be read and written again.
    */
   private async checkPassed(queue: string, first: bigint, stored: Copy[], batch: readonly Sample[], items: readonly Item[], out: WriteOutcome & { passed: number }, reading: Buffer | undefined | Error): Promise<void> {
     const lrKey = lastReadKey(queue);
@@ -251,8 +251,11 @@ export class QueueWriter {
         }
         if (lr < first) return;
         passed = stored.filter((c) => c.slot < lr);
-        const onReader = lr <= last && stored.some((c) => c.slot === lr);
-        if (!onReader) break;
+        const at = lr <= last ? stored.find((c) => c.slot === lr) : undefined;
+        if (at === undefined) break;
+        // Gone: the reader has it (and may idle there, last_read on it, for long). Still there: it
+        // is between its incr and its get, or its get and its delete; wait for it to move on.
+        if (!(await this.client.get([at.key])).has(at.key)) break;
         if (performance.now() > end) {
           passed = stored.filter((c) => c.slot <= lr);
           break;
