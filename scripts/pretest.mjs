@@ -36,6 +36,10 @@ export const TEST_PACKAGES = [
   { name: 'influxdb', proves: '/usr/bin/influxd' },
   // Its prometheus_remote_write format, from a real Prometheus (remote-write receiver, /api/v1/query).
   { name: 'prometheus', proves: '/usr/bin/prometheus' },
+  // The memcached_queue handler writes to a real memcached (-M -m 2 for the out-of-memory cases);
+  // an esmond-style reader written in Python reads it with python-memcached, as esmond does.
+  { name: 'memcached', proves: '/usr/bin/memcached' },
+  { name: 'python3-memcache', proves: '/usr/lib/python3/dist-packages/memcache.py' },
 ];
 
 if (!ensureDebs(TEST_PACKAGES, 'pretest')) process.exit(1);

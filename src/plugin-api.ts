@@ -9,6 +9,8 @@ import { statsdName } from './model/naming.js';
 import { pyFloat } from './model/py-number.js';
 import { mean, percentile, sortNumbers } from './model/stats.js';
 import { closest } from './schema/introspect.js';
+import { MemcachedClient, MemcachedError } from './memcached/client.js';
+import * as persistQueue from './memcached/persist-queue.js';
 
 export { z };
 export type { MetricName, Sample, SampleKind };
@@ -18,6 +20,15 @@ export { statsdName } from './model/naming.js';
 export { duration, bytes, regex } from './schema/units.js';
 export { pyFloat } from './model/py-number.js';
 export { mean, percentile, sortNumbers } from './model/stats.js';
+/**
+ * A client for memcached's text protocol, for handlers: commands pipelined on one connection, a
+ * deadline on each, no retries behind the caller's back (an `incr` whose reply was lost rejects
+ * with `uncertain`). `new MemcachedClient({ host, port, connectTimeout, commandTimeout })`.
+ */
+export { MemcachedClient, MemcachedError } from './memcached/client.js';
+export type { MemcachedClientOptions, MemcachedItem, StoreResult, StoreRequest } from './memcached/client.js';
+/** esmond's memcached persist-queue layout: queue names, keys, counter flags, the stable queue choice. */
+export * as persistQueue from './memcached/persist-queue.js';
 /** Pure parsers of /proc files (`procfs.parseStat(text)`): read with `ctx.proc`, parse, then emit. */
 export * as procfs from './procfs/index.js';
 
@@ -339,6 +350,30 @@ export class RejectedSamplesError extends Error {
   }
 }
 
+/**
+ * What a handler's `send` throws when the upstream took the first `accepted` samples of the batch
+ * and then failed (a connection that broke part-way, a store that refused an item). The core keeps
+ * only the rest, in order, and sends it again with backoff: the accepted ones are never sent twice.
+ * `refused` counts the samples the upstream refused for now (it was full), in
+ * `sonde.handler.<name>.refused`; they are kept and written again, never dropped.
+ */
+export class PartialSendError extends Error {
+  constructor(
+    readonly accepted: number,
+    message: string,
+    readonly refused = 0,
+  ) {
+    super(message);
+    this.name = 'PartialSendError';
+  }
+}
+
+/**
+ * What `send` resolves with: nothing when the upstream accepted the whole batch, or how many
+ * samples from its head it accepted (the rest is kept, in order, and retried with backoff).
+ */
+export type SendResult = void | number;
+
 export interface HandlerDefinition<S extends ConfigSchema = ConfigSchema, State = undefined> {
   readonly kind: 'handler';
   readonly name: string;
@@ -360,8 +395,10 @@ export interface HandlerDefinition<S extends ConfigSchema = ConfigSchema, State 
    * Sends one batch. Resolves only when the upstream has accepted it; throws otherwise. Retry,
    * backoff, ordering and batching are the core's job: do not retry here. A sample that can never
    * be sent (it cannot be encoded): throw a RejectedSamplesError, and the core drops just that sample.
+   * An upstream that took part of the batch: resolve with the count it took from the head, or throw
+   * a PartialSendError saying why the rest failed; only the rest is sent again.
    */
-  send(batch: readonly Sample[], ctx: HandlerContext<z.output<S>, State>): Promise<void>;
+  send(batch: readonly Sample[], ctx: HandlerContext<z.output<S>, State>): Promise<SendResult>;
   close?(ctx: HandlerContext<z.output<S>, State>): void | Promise<void>;
 }
 
@@ -414,6 +451,13 @@ export interface PluginApi {
   readonly defineHandler: typeof defineHandler;
   /** For a handler's `send`: `throw new api.RejectedSamplesError(why)` for samples it can never send. */
   readonly RejectedSamplesError: typeof RejectedSamplesError;
+  /** For a handler's `send`: `throw new api.PartialSendError(accepted, why)` when the upstream took only the head of the batch. */
+  readonly PartialSendError: typeof PartialSendError;
+  /** memcached's text protocol, as the built-in memcached_queue handler speaks it (see MemcachedClient). */
+  readonly MemcachedClient: typeof MemcachedClient;
+  readonly MemcachedError: typeof MemcachedError;
+  /** esmond's persist-queue layout (queue names, keys, flags, which queue a device goes to). */
+  readonly persistQueue: typeof persistQueue;
   /** The version of sonde loading the plugin. */
   readonly version: string;
 }

@@ -22,6 +22,7 @@ const LAYERS = [
   'src/plugin-api.ts',
   'src/schema',
   'src/procfs',
+  'src/memcached',
   'src/files',
   'src/model',
 ];

@@ -145,7 +145,7 @@ describe("check-config: Diamond's names", () => {
     const r = sonde(['check-config', '--config', f]);
     expect(r.status).toBe(78);
     const C = 'available: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql; run "sonde list"';
-    const H = 'available: stdout, graphite, statsd, http; run "sonde list"';
+    const H = 'available: stdout, graphite, statsd, http, memcached_queue; run "sonde list"';
     expect(r.stderr.trim().split('\n')).toEqual([
       `${f}:3: collectors.CPUCollector: no collector named "CPUCollector"; Diamond's CPUCollector is sonde's "cpu": rename the section cpu: or write type: cpu (${C})`,
       `${f}:4: collectors.LoadAverageCollector: no collector named "LoadAverageCollector"; Diamond's LoadAverageCollector is sonde's "loadavg": rename the section loadavg: or write type: loadavg (${C})`,

@@ -34,14 +34,14 @@ describe('sonde config', () => {
     const doc = load(text) as Record<string, Record<string, Record<string, unknown>>>;
     expect(Object.keys(doc.collectors!)).toEqual(['cpu', 'memory', 'loadavg', 'diskspace', 'iostat', 'vmstat', 'network', 'sockets', 'logs', 'mysql']);
     // http needs a url only the operator knows: its section is there, commented.
-    expect(Object.keys(doc.handlers!)).toEqual(['stdout', 'graphite', 'statsd']);
+    expect(Object.keys(doc.handlers!)).toEqual(['stdout', 'graphite', 'statsd', 'memcached_queue']);
     expect(text).toContain('\n  # http:\n');
     expect(text).toContain('  ## Set url and remove the "# " before the keys below to use it.\n');
     // The cpu section: its options with their defaults and help, then the shared keys.
     const cpu = text.slice(text.indexOf('\n  cpu:\n'), text.indexOf('\n  memory:\n'));
     expect(cpu).toContain('    ## Also publish cpu<N>.<state> for every core. (boolean)\n    percore: true\n');
     expect(keysShown(cpu, '    ')).toEqual(['enabled', 'percore', 'source', 'normalize', ...COLLECTOR_KEYS]);
-    for (const name of ['stdout', 'graphite', 'statsd']) {
+    for (const name of ['stdout', 'graphite', 'statsd', 'memcached_queue']) {
       const at = text.indexOf(`\n  ${name}:\n`);
       const block = text.slice(at, text.indexOf('\n\n', at + 1));
       expect(keysShown(block, '    ').slice(-HANDLER_KEYS.length)).toEqual(HANDLER_KEYS);
@@ -96,11 +96,11 @@ describe('sonde config', () => {
   });
 
   it('every section named at once is a valid config too', () => {
-    const names = ['global', 'cpu', 'memory', 'loadavg', 'diskspace', 'iostat', 'vmstat', 'network', 'sockets', 'logs', 'mysql', 'stdout', 'graphite', 'statsd', 'http'];
+    const names = ['global', 'cpu', 'memory', 'loadavg', 'diskspace', 'iostat', 'vmstat', 'network', 'sockets', 'logs', 'mysql', 'stdout', 'graphite', 'statsd', 'http', 'memcached_queue'];
     const { file } = printed(names);
     const check = sonde(['check-config', '--config', file, '--strict']);
     expect(check.stderr).toBe('');
-    expect(check.stdout).toBe(`${file}: OK\n  collectors: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql\n  handlers: stdout, graphite, statsd\n`);
+    expect(check.stdout).toBe(`${file}: OK\n  collectors: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql\n  handlers: stdout, graphite, statsd, memcached_queue\n`);
   });
 
   it('writes plugin_paths of the --config it read, and the plugins found there', () => {
@@ -152,7 +152,7 @@ describe('sonde config', () => {
     expect(r.status).toBe(64);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(
-      'sonde config: no collector or handler named "cpuu" (did you mean "cpu"?); SECTION is one of: global, cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql, stdout, graphite, statsd, http\n',
+      'sonde config: no collector or handler named "cpuu" (did you mean "cpu"?); SECTION is one of: global, cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql, stdout, graphite, statsd, http, memcached_queue\n',
     );
     const diamond = sonde(['config', 'GraphiteHandler']);
     expect(diamond.status).toBe(64);

@@ -113,7 +113,7 @@ describe('sonde list', () => {
     };
     expect(j.global_options.map((o) => o.key)).toContain('max_names_per_collector');
     expect(j.collectors.map((c) => c.name)).toEqual(COLLECTORS.split(', '));
-    expect(j.handlers.map((h) => h.name)).toEqual(['stdout', 'graphite', 'statsd', 'http']);
+    expect(j.handlers.map((h) => h.name)).toEqual(['stdout', 'graphite', 'statsd', 'http', 'memcached_queue']);
     expect(j.parsers.find((p) => p.name === 'postfix')?.aliases).toEqual(['PostfixLogster']);
     const cpu = j.collectors[0]!;
     expect(cpu.kind).toBe('collector');

@@ -31,6 +31,7 @@ const lazy = {
   suggest: () => import('../config/suggest.js'),
   diamond: () => import('../config/diamond-names.js'),
   readFiles: () => import('../config/read-files.js'),
+  queue: () => import('./queue.js'),
   stray: () => import('../logging/stray-errors.js'),
   kit: () => import('./kit/run.js'),
   newPlugin: () => import('./kit/new.js'),
@@ -384,6 +385,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
         .option('count', { alias: 'n', type: 'number', default: 2, describe: 'How many runs (rates appear from the second)' })
         .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' }),
     )
+    .command('queue <action> [queue]', "esmond's memcached persist queues of the memcached_queue handlers: \"status\" prints espersistq's table every --interval, \"peek <queue>\" shows the oldest unread items without consuming them", (y) => y.positional('action', { type: 'string', choices: ['status', 'peek'], demandOption: true }).positional('queue', { type: 'string', describe: 'For peek: the queue, e.g. cassandra_1' }).option('once', { type: 'boolean', default: false, describe: 'status: print one table and exit' }).option('interval', { type: 'string', default: '5s', describe: 'status: time between tables' }).option('json', { type: 'boolean', default: false, describe: 'status: the same figures as one JSON line per table' }).option('n', { type: 'number', default: 5, describe: 'peek: how many items' }))
     .command('new <kind> <name>', 'Write a plugin folder to start from: the plugin, a README with its options and a test case that "sonde test" passes', (y) =>
       y
         .positional('kind', { type: 'string', choices: ['collector', 'parser', 'handler'], demandOption: true, describe: 'What the plugin is' })
@@ -510,6 +512,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     case 'config':
       // A sample is no business of the config in force (which may be the broken one): read only when named.
       return cmdConfig(explicit ? a.config : undefined, a.sections ?? [], io);
+    case 'queue':
+      return (await lazy.queue()).queueCommand(a as unknown as import('./queue.js').QueueArgs, io);
     case 'list':
       return cmdList(a.config, a.name, a.options ?? false, a.markdown ?? false, a.json ?? false, io);
     default:

@@ -1,6 +1,6 @@
 // A handler plugin at work: its config, the state its `init` returned (initialised lazily, so an
 // upstream that is down at start-up is just a failed send to retry) and the context it gets.
-import type { HandlerContext, PluginLogger } from '../plugin-api.js';
+import type { HandlerContext, PluginLogger, SendResult } from '../plugin-api.js';
 import type { HandlerSection } from '../config/types.js';
 import { inScopeOf, type PluginScope } from '../logging/plugin-scope.js';
 import type { MetricName, Sample } from '../model/sample.js';
@@ -34,7 +34,7 @@ export class HandlerInstance {
   }
 
   /** Sends one batch through the plugin, initialising it first if it has not been. */
-  async send(batch: readonly Sample[], signal: AbortSignal): Promise<void> {
+  async send(batch: readonly Sample[], signal: AbortSignal): Promise<SendResult> {
     const plugin = this.section.plugin;
     if (plugin.init && this.initialised === undefined) {
       this.initialised = (async () => {
@@ -44,7 +44,7 @@ export class HandlerInstance {
       this.initialised.catch(() => (this.initialised = undefined));
     }
     if (this.initialised) await this.initialised;
-    await inScopeOf(plugin, this.scope, () => plugin.send(batch, this.ctx(signal)));
+    return inScopeOf(plugin, this.scope, () => plugin.send(batch, this.ctx(signal)));
   }
 
   async close(): Promise<void> {

@@ -4,10 +4,11 @@
 // connection may have lost them), the disk spool, memory. What does not fit in memory goes to
 // the overflow policy: the spool when there is one, else dropped, counted and logged. A batch
 // the handler rejects for good (RejectedSamplesError) is sent in halves until the samples that
-// fail are found; those are dropped and counted, never retried.
+// fail are found; those are dropped and counted, never retried. A handler that reports only the
+// head of a batch accepted (a PartialSendError, or a count) has the rest kept, in order, for a retry.
 import type { OutboxSettings } from '../config/types.js';
 import type { Sample } from '../model/sample.js';
-import { RejectedSamplesError } from '../plugin-api.js';
+import { PartialSendError, RejectedSamplesError, type SendResult } from '../plugin-api.js';
 import { MemoryQueue } from './memory-queue.js';
 import { DropOldest, SpillToSpool, type Overflow, type OverflowEvents } from './overflow.js';
 import { ResendWindow } from './resend-window.js';
@@ -52,6 +53,11 @@ export interface OutboxStats {
    * them, a value its format cannot carry). Each is counted in `dropped` too.
    */
   rejected: number;
+  /**
+   * Samples the upstream refused for now (a memcached out of memory) and that are kept to be
+   * written again: counted at each refusal, so a sample refused twice counts twice. Never dropped.
+   */
+  refused: number;
 }
 
 /** Full jitter: a random delay between half and all of the exponential step. */
@@ -60,8 +66,15 @@ export function backoffDelay(attempt: number, min: number, max: number, random: 
   return Math.round(step / 2 + random() * (step / 2));
 }
 
+/** What a send's result says was accepted, as a count from the head of a batch of `length`. */
+function acceptedCount(result: SendResult | number, length: number): number {
+  if (typeof result !== 'number') return length;
+  if (!(result > 0)) return 0;
+  return Math.min(length, Math.floor(result));
+}
+
 export class Outbox {
-  readonly stats: OutboxStats = { sent: 0, sendErrors: 0, dropped: 0, batches: 0, resent: 0, rejected: 0 };
+  readonly stats: OutboxStats = { sent: 0, sendErrors: 0, dropped: 0, batches: 0, resent: 0, rejected: 0, refused: 0 };
   private readonly queue = new MemoryQueue();
   private readonly window: ResendWindow;
   private readonly reader: SpoolReader | undefined;
@@ -324,6 +337,15 @@ export class Outbox {
     this.events.rejected?.(r.count, r.first, r.reason);
   }
 
+  /** The first `count` samples of `batch` were accepted: counted, settled, and no longer in flight. */
+  private acceptHead(batch: readonly Sample[], count: number): void {
+    this.stats.sent += count;
+    this.window.accepted(batch.slice(0, count), performance.now());
+    if (this.inflight !== batch) return;
+    if (this.inflightFromDisk) this.reader?.sent(count);
+    this.inflight = batch.slice(count);
+  }
+
   private async loop(): Promise<void> {
     const { sendTimeout, retryMin, retryMax } = this.settings;
     let faults = 0;
@@ -351,7 +373,8 @@ export class Outbox {
       const ctrl = this.sendAbort && !this.sendAbort.signal.aborted ? this.sendAbort : new AbortController();
       this.sendAbort = ctrl;
       try {
-        await sendWithDeadline(this.send, batch, sendTimeout, ctrl);
+        const accepted = acceptedCount(await sendWithDeadline(this.send, batch, sendTimeout, ctrl), batch.length);
+        if (accepted < batch.length) throw new PartialSendError(accepted, `the handler reported ${accepted} of the batch's ${batch.length} samples accepted`);
         this.stats.sent += batch.length;
         this.stats.batches++;
         if (this.inflight === batch) {
@@ -368,6 +391,23 @@ export class Outbox {
           // (spilled to the spool, or the outbox stopped) is split when it is sent again.
           if (this.inflight === batch && !this.stopped) this.isolate(batch, err);
           continue;
+        }
+        if (err instanceof PartialSendError) {
+          this.stats.refused += Math.max(0, err.refused);
+          // The head the upstream took is done with; only the rest stays in flight.
+          const head = acceptedCount(err.accepted, batch.length);
+          if (head >= batch.length) {
+            this.stats.sent += batch.length;
+            this.stats.batches++;
+            if (this.inflight === batch) {
+              if (this.inflightFromDisk) this.reader?.sent(batch.length);
+              this.inflight = undefined;
+              this.settled();
+            }
+            this.window.accepted(batch, performance.now());
+            continue;
+          }
+          if (head > 0) this.acceptHead(batch, head);
         }
         // Before anything else, even at shutdown: what the broken connection may have lost must
         // be queued (and so spooled) again.

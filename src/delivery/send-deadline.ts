@@ -1,12 +1,14 @@
 // One send with a deadline: the handler's promise, raced against send_timeout and against an
 // abort (shutdown). The handler gets the signal, so it can give up its socket too.
 import type { Sample } from '../model/sample.js';
+import type { SendResult } from '../plugin-api.js';
 
-export type SendFn = (batch: readonly Sample[], signal: AbortSignal) => Promise<void>;
+/** Resolves with nothing (the whole batch accepted) or the count of samples accepted from its head. */
+export type SendFn = (batch: readonly Sample[], signal: AbortSignal) => Promise<SendResult>;
 
-/** Resolves when `send` resolves; rejects when it rejects, when `timeoutMs` passes, or when `ctrl` is aborted. */
-export function sendWithDeadline(send: SendFn, batch: readonly Sample[], timeoutMs: number, ctrl: AbortController): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
+/** Resolves with what `send` resolves with; rejects when it rejects, when `timeoutMs` passes, or when `ctrl` is aborted. */
+export function sendWithDeadline(send: SendFn, batch: readonly Sample[], timeoutMs: number, ctrl: AbortController): Promise<SendResult> {
+  return new Promise<SendResult>((resolve, reject) => {
     const onAbort = (): void => {
       clearTimeout(timer);
       reject(ctrl.signal.reason instanceof Error ? ctrl.signal.reason : new Error(String(ctrl.signal.reason)));
@@ -14,7 +16,7 @@ export function sendWithDeadline(send: SendFn, batch: readonly Sample[], timeout
     const timer = setTimeout(() => ctrl.abort(new Error(`send took longer than send_timeout (${timeoutMs} ms)`)), timeoutMs);
     if (ctrl.signal.aborted) return onAbort();
     ctrl.signal.addEventListener('abort', onAbort, { once: true });
-    let started: Promise<void>;
+    let started: Promise<SendResult>;
     try {
       started = send(batch, ctrl.signal);
     } catch (err) {
@@ -22,10 +24,10 @@ export function sendWithDeadline(send: SendFn, batch: readonly Sample[], timeout
       started = Promise.reject(err);
     }
     started.then(
-      () => {
+      (result) => {
         clearTimeout(timer);
         ctrl.signal.removeEventListener('abort', onAbort);
-        resolve();
+        resolve(result);
       },
       (err: unknown) => {
         clearTimeout(timer);

@@ -62,6 +62,7 @@ export class SelfMetrics {
       c(['handler', k, 'dropped'], h.stats.dropped);
       c(['handler', k, 'rejected'], h.stats.rejected);
       c(['handler', k, 'resent'], h.stats.resent);
+      c(['handler', k, 'refused'], h.stats.refused);
     }
     c(['agent', 'uncaught_errors'], agent.uncaughtErrors);
     const cpu = process.cpuUsage();
