@@ -47,10 +47,10 @@ describe('sonde logster -o', () => {
   it("a misspelt output, with or without a --config whose handlers count as outputs", () => {
     const dir = tmpdir();
     const files = writeFiles(dir, { 'mail.log': '', 'sonde.yaml': 'plugin_paths: []\nhandlers:\n  carbon_dr:\n    type: graphite\n' });
-    const r = sonde(['logster', '-o', 'graphit', '-s', dir, 'PostfixLogster', files['mail.log']!]);
+    const r = sonde(['logster', '-o', 'graphit', '-s', dir, '-l', dir, 'PostfixLogster', files['mail.log']!]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('sonde logster: error: unknown output graphit (did you mean "graphite"?): use stdout, graphite, statsd, ganglia or nsca, or name a handler of a sonde config with --config FILE\n');
-    const c = sonde(['logster', '--config', files['sonde.yaml']!, '-o', 'carbon_d', '-s', dir, 'PostfixLogster', files['mail.log']!]);
+    const c = sonde(['logster', '--config', files['sonde.yaml']!, '-o', 'carbon_d', '-s', dir, '-l', dir, 'PostfixLogster', files['mail.log']!]);
     expect(c.status).toBe(2);
     expect(c.stderr).toContain(`unknown output carbon_d (did you mean "carbon_dr"?): it is not one of Logster's (stdout, graphite, statsd, ganglia, nsca) and ${files['sonde.yaml']} has no handler section named carbon_d (it has: carbon_dr)`);
   });
