@@ -24,12 +24,21 @@ export * as procfs from './procfs/index.js';
 /** A plugin's config schema: a zod object whose fields all have defaults or are optional. */
 export type ConfigSchema = z.ZodObject;
 
-/** Structured, leveled logging for plugins; fields become JSON keys in the log line. */
+/** One leveled logging call: `(msg, fields?)`, or pino's order `(fields, msg?)`; an Error as fields becomes `err`. */
+export interface PluginLogFn {
+  (msg: string, fields?: Record<string, unknown>): void;
+  (fields: Record<string, unknown> | Error, msg?: string): void;
+}
+
+/**
+ * Structured, leveled logging for plugins; fields become JSON keys in the log line. Both
+ * `log.info('connected', { host })` and pino's `log.info({ host }, 'connected')` work.
+ */
 export interface PluginLogger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
+  debug: PluginLogFn;
+  info: PluginLogFn;
+  warn: PluginLogFn;
+  error: PluginLogFn;
 }
 
 /** Reads files below a root (`/proc`, `/sys`, or a recorded fixture tree in tests). */
@@ -373,8 +382,9 @@ export function defineCollector<S extends ConfigSchema, State = undefined>(
   return { ...def, kind: 'collector' };
 }
 
-export function defineParser<S extends ConfigSchema>(def: Omit<ParserDefinition<S>, 'kind'>): ParserDefinition<S> {
-  return { ...def, kind: 'parser' };
+/** `aliases` may be left out: a parser with no Logster name gets `[]`. */
+export function defineParser<S extends ConfigSchema>(def: Omit<ParserDefinition<S>, 'kind' | 'aliases'> & { readonly aliases?: readonly string[] }): ParserDefinition<S> {
+  return { ...def, aliases: def.aliases ?? [], kind: 'parser' };
 }
 
 export function defineHandler<S extends ConfigSchema, State = undefined>(

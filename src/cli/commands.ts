@@ -6,6 +6,7 @@ import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js'
 import { LOG_LEVELS, type LogLevel } from '../logging/levels.js';
 import { VERSION } from '../model/version.js';
 import type { LoadedConfig } from '../config/load-config.js';
+import type { PluginFile } from '../plugins/builtin.js';
 import { noHandlerHint } from '../config/issue-wording.js';
 import { isJournalStream, withPriority } from '../logging/journal.js';
 
@@ -44,10 +45,10 @@ const stdio: Io = {
 };
 
 /** Loads the config, printing its problems for an operator; undefined means exit 78. */
-async function load(file: string, io: Io): Promise<LoadedConfig | undefined> {
+async function load(file: string, io: Io, extra?: PluginFile): Promise<LoadedConfig | undefined> {
   const [{ loadConfig }, { isConfigProblem }] = await Promise.all([lazy.config(), lazy.errors()]);
   try {
-    return await loadConfig(file);
+    return await loadConfig(file, process.env, extra);
   } catch (err) {
     if (isConfigProblem(err)) {
       io.err(`${err.message}\n`);
@@ -151,8 +152,18 @@ async function cmdCheck(config: string, io: Io): Promise<number> {
   const loaded = await load(config, io);
   if (!loaded) return EXIT_CONFIG;
   const c = loaded.config;
-  for (const f of loaded.registry.failures) io.err(`warning: plugin not loaded: ${f.file}: ${f.reason}\n`);
-  for (const w of c.warnings) io.err(`warning: ${w}\n`);
+  const { failureText, positionText } = await import('../plugins/registry.js');
+  // Files no section uses are a warning; those the errors below name are said there.
+  const named = (f: { file: string; line?: number | undefined; column?: number | undefined }) => c.unloaded.some((u) => u.includes(` ${positionText(f.file, f.line, f.column)} `));
+  for (const f of loaded.registry.failures) if (!named(f)) io.err(`warning: plugin not loaded: ${failureText(f)}\n`);
+  const unloaded = new Set(c.unloaded);
+  for (const w of c.warnings) if (!unloaded.has(w)) io.err(`warning: ${w}\n`);
+  if (c.unloaded.length > 0) {
+    // A section whose plugin failed to load would not run: the config is not valid as written.
+    for (const u of c.unloaded) io.err(`${u}\n`);
+    io.err(`sonde: the config names ${c.unloaded.length === 1 ? 'a plugin that' : 'plugins that'} failed to load. Fix the plugin file${c.unloaded.length === 1 ? '' : 's'} named above (or remove the section), then run "sonde check-config --config ${config}" again.\n`);
+    return EXIT_CONFIG;
+  }
   if (!c.handlers.some((h) => h.enabled)) io.err(`warning: ${noHandlerHint(c.files, 'agent')}\n`);
   const on = (xs: readonly { key: string; enabled: boolean }[]) => xs.filter((x) => x.enabled).map((x) => x.key).join(', ') || 'none';
   io.out(`${c.files.join(', ')}: OK\n  collectors: ${on(c.collectors)}\n  handlers: ${on(c.handlers)}\n`);
@@ -172,35 +183,54 @@ async function cmdList(config: string | undefined, options: boolean, markdown: b
   return EXIT_OK;
 }
 
-async function cmdCollect(target: string, config: string | undefined, count: number, interval: string, level: LogLevel | undefined, io: Io): Promise<number> {
+async function cmdCollect(target: string, config: string | undefined, count: number, interval: string, sets: readonly string[], level: LogLevel | undefined, io: Io): Promise<number> {
   const { parseDuration } = await lazy.duration();
   const intervalMs = parseDuration(interval);
   if (intervalMs === undefined || intervalMs <= 0) {
     io.err(`sonde collect: --interval ${JSON.stringify(interval)} is not a duration such as 1s or 500ms\n`);
     return EXIT_USAGE;
   }
-  let loaded: LoadedConfig | undefined;
-  if (config) {
-    loaded = await load(config, io);
-    if (!loaded) return EXIT_CONFIG;
-  }
-  const [{ createLogger }, { buildRegistry }, { collectOne, findCollector }, { globalSchema }] = await Promise.all([
+  const [{ createLogger }, { buildRegistry }, { collectOne, collectSection, CollectUsageError, findCollector, importTarget, isFile }, { globalSchema }] = await Promise.all([
     lazy.logger(),
     lazy.plugins(),
     lazy.collect(),
     lazy.schema(),
   ]);
+  // A plugin file is imported first, so that the config's section for it is validated against it.
+  let file;
+  if (isFile(target)) {
+    try {
+      file = await importTarget(target);
+    } catch (err) {
+      io.err(`sonde collect: ${(err as Error).message}\n`);
+      return EXIT_FAILURE;
+    }
+  }
+  let loaded: LoadedConfig | undefined;
+  if (config) {
+    loaded = await load(config, io, file);
+    if (!loaded) return EXIT_CONFIG;
+  }
   const log = await createLogger(level ?? loaded?.config.log_level ?? 'info', 2);
-  const registry = loaded?.registry ?? (await buildRegistry([])).registry;
+  const registry = loaded?.registry ?? (await buildRegistry([], file)).registry;
   let plugin;
   try {
-    plugin = await findCollector(target, registry);
+    plugin = findCollector(target, registry, file);
   } catch (err) {
     io.err(`sonde collect: ${(err as Error).message}\n`);
     return EXIT_FAILURE;
   }
   const global = loaded?.config ?? globalSchema.parse({});
-  const section = loaded?.config.collectors.find((c) => c.key === target || c.plugin === plugin);
+  const mine = loaded?.config.collectors.filter((c) => c.plugin === plugin) ?? [];
+  const configured = mine.find((c) => c.key === target || c.key === plugin.name) ?? mine[0];
+  let section;
+  try {
+    section = collectSection(plugin, configured, sets, intervalMs);
+  } catch (err) {
+    if (!(err instanceof CollectUsageError)) throw err;
+    io.err(`sonde collect: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
   return oneShot('sonde collect', (line) => log.error(line), registry.sources, () =>
     collectOne(plugin, { target, count, intervalMs, section, global, parsers: registry.parsers }, log, io.out),
   );
@@ -228,6 +258,7 @@ interface ParsedArgs {
   interval?: string;
   options?: boolean;
   markdown?: boolean;
+  set?: (string | number)[];
 }
 
 export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
@@ -259,7 +290,13 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       y
         .positional('collector', { type: 'string', demandOption: true, describe: 'A collector name (see "sonde list") or the path of a .js/.mjs plugin' })
         .option('count', { alias: 'n', type: 'number', default: 2, describe: 'How many runs (rates appear from the second)' })
-        .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' }),
+        .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' })
+        .option('set', {
+          type: 'string',
+          array: true,
+          requiresArg: true,
+          describe: 'Set one option, key=value, over the config\'s section (repeatable): typed as the option is (3, true, a,b for a list, 10s); JSON for a list or a mapping',
+        }),
     )
     .command('logster', 'Logster\'s command line, for crontab lines: sonde logster [options] PARSER LOGFILE (see "sonde logster --help")', (y) => y)
     .command('info', 'Describe this host (OS, kernel, CPU, memory, disks, network) for an operator', (y) => y)
@@ -303,7 +340,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     case 'collect': {
       // --config is only read when given explicitly, so plugin authors need no config file.
       const explicit = argv.some((x) => x === '--config' || x === '-c' || x.startsWith('--config='));
-      return cmdCollect(a.collector!, explicit ? a.config : undefined, Math.max(1, Math.floor(a.count ?? 2)), a.interval ?? '1s', a.logLevel, io);
+      return cmdCollect(a.collector!, explicit ? a.config : undefined, Math.max(1, Math.floor(a.count ?? 2)), a.interval ?? '1s', (a.set ?? []).map(String), a.logLevel, io);
     }
     case 'check-config':
       return cmdCheck(a.config, io);

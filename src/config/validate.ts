@@ -54,6 +54,7 @@ function sectionsOnly(value: Record<string, unknown>): GlobalConfig {
 export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig {
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
+  const unloaded: string[] = [];
   const parsedGlobal = validateWith(globalSchema, raw.value, [], raw, problems);
   // With an error elsewhere at the top level, still check the sections, so that one run of
   // check-config shows every problem; they are judged against the default interval then.
@@ -64,7 +65,7 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
     const p: KeyPath = ['collectors', key];
     const section = sectionObject(value, p, raw, problems);
     if (!section) continue;
-    const plugin = pickPlugin('collector', key, section, registry.collectors, registry, p, raw, problems, warnings);
+    const plugin = pickPlugin('collector', key, section, registry.collectors, registry, p, raw, problems, warnings, unloaded);
     if (!plugin) continue;
     const parsed = validateWith(collectorSchema(plugin), section, p, raw, problems) as Record<string, unknown> | undefined;
     if (!parsed) continue;
@@ -107,7 +108,7 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
     const p: KeyPath = ['handlers', key];
     const section = sectionObject(value, p, raw, problems);
     if (!section) continue;
-    const plugin = pickPlugin('handler', key, section, registry.handlers, registry, p, raw, problems, warnings);
+    const plugin = pickPlugin('handler', key, section, registry.handlers, registry, p, raw, problems, warnings, unloaded);
     if (!plugin) continue;
     const parsed = validateWith(handlerSchema(plugin), section, p, raw, problems) as Record<string, unknown> | undefined;
     if (!parsed) continue;
@@ -120,5 +121,5 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
 
   if (problems.length > 0 || !parsedGlobal) throw new ConfigError(problems);
   const { collectors: _c, handlers: _h, ...rest } = parsedGlobal;
-  return { ...rest, collectors, handlers, files: raw.files, warnings };
+  return { ...rest, collectors, handlers, files: raw.files, warnings, unloaded };
 }
