@@ -82,7 +82,7 @@ export function collectSection(plugin: AnyCollector, configured: CollectorSectio
     const option = shape[key];
     if (!option || key === 'type') {
       const keys = Object.keys(plugin.schema.shape);
-      const hint = closest(key, Object.keys(shape));
+      const hint = closest(key, Object.keys(shape).filter((k) => k !== 'type' && k !== key));
       throw new CollectUsageError(
         `--set ${key}=...: collector ${plugin.name} has no option "${key}"${hint ? `; did you mean "${hint}"?` : ''} (its options: ${keys.join(', ') || 'none'}; and every collector's interval, timeout, path, max_names)`,
       );

@@ -65,7 +65,7 @@ export async function resolveParser(name: string, fromConfig?: () => Promise<Con
   const plugin = config.parsers.get(name);
   if (plugin) return { def: plugin, dotted: plugin.name };
   const failed = config.failedParser(name);
-  if (failed) throw new LogsterUsageError(`parser ${name}: the plugin file that defines it failed to load: ${failed}. Fix that file (or name another parser)`);
+  if (failed) throw new LogsterUsageError(`parser ${name}: ${failed}. Fix that file (or name another parser)`);
   const plugins = [...new Set(config.parsers.values())].map((p) => p.name);
   throw new LogsterUsageError(`unknown parser ${name}; ${builtins}; parser plugins in the plugin_paths of the --config file: ${plugins.join(', ') || 'none'}`);
 }
