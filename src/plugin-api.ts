@@ -393,7 +393,7 @@ export function defineHandler<S extends ConfigSchema, State = undefined>(
   return { ...def, kind: 'handler' };
 }
 
-/** The object an outside plugin's default-exported factory receives. */
+/** The object an outside plugin's default-exported factory receives (`Api` for short, in JSDoc). */
 export interface PluginApi {
   readonly z: typeof z;
   /**
@@ -427,3 +427,6 @@ export interface PluginApi {
   /** The version of sonde loading the plugin. */
   readonly version: string;
 }
+
+/** The plugin API, by its short name: `@param {import('sonde/plugin').Api} api` in a JavaScript plugin. */
+export type Api = PluginApi;

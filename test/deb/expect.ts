@@ -19,6 +19,9 @@ export const STAT_PATHS = [
   '/usr/lib/sonde/dist/sonde-agent.mjs',
   '/usr/lib/sonde/dist/sonde-logster.cjs',
   '/usr/lib/sonde/dist/sonde-logster.cache',
+  '/usr/lib/sonde/types/plugin.d.ts',
+  '/usr/lib/sonde/types/plugin-api.d.ts',
+  '/usr/lib/sonde/types/node_modules/zod/package.json',
   '/var/cache/sonde/sonde-logster.cache',
   '/etc/sonde/sonde.yaml',
   '/etc/sonde/conf.d',
@@ -56,6 +59,8 @@ export function checkFiles(out: string): void {
   expect(row('/usr/bin/sonde').name).toContain('sonde/dist/sonde.mjs');
   expect(row('/usr/lib/sonde/dist/sonde.mjs')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '755' });
   for (const f of ['sonde-agent.mjs', 'sonde-logster.cjs']) expect(row(`/usr/lib/sonde/dist/${f}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
+  // The plugin API's types, for a `paths` entry of a TypeScript plugin (docs/plugins.md).
+  for (const f of ['plugin.d.ts', 'plugin-api.d.ts', 'node_modules/zod/package.json']) expect(row(`/usr/lib/sonde/types/${f}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
   // The code cache: made by postinst for this node, readable by cron runs as _sonde.
   expect(row('/usr/lib/sonde/dist/sonde-logster.cache').name).toContain('/var/cache/sonde/sonde-logster.cache');
   expect(row('/var/cache/sonde/sonde-logster.cache')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
