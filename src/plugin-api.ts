@@ -1,6 +1,6 @@
 // The public plugin API: the only module that collectors, parsers and handlers import from the core.
 // Built-in plugins use exactly this API; outside authors get the same object as the argument of a
-// default-exported factory (see README, "Writing a plugin"), so a plugin file needs no imports.
+// default-exported factory (see docs/plugins.md), so a plugin file needs no imports.
 import { z } from 'zod';
 import type { MetricName, Sample, SampleKind } from './model/sample.js';
 import { duration, bytes, regex } from './schema/units.js';
