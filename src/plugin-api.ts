@@ -220,6 +220,11 @@ export interface ConfigCheck {
   parser(name: string): ParserDefinition | undefined;
   /** Every parser's name and aliases, for "did you mean" and "available" hints. */
   readonly parserNames: readonly string[];
+  /**
+   * For a name that is not found: `the parser plugin at <file:line> failed to load: <why>` when a
+   * plugin file that would define it failed to load, so the message points at that file.
+   */
+  failedPlugin?(kind: 'collector' | 'handler' | 'parser', name: string): string | undefined;
   /** Reports a problem at `path`, relative to the collector's section. */
   problem(path: readonly (string | number)[], message: string): void;
   /** Validates `value` (found at `path` in the section) against `schema`; problems are reported as the core reports its own. */

@@ -200,7 +200,7 @@ describe('sonde logster with a parser plugin', () => {
     expect(r.status).toBe(2);
     // Line 4 of APPLOG (`description:`, indented by 4) follows the name without its comma.
     expect(r.stderr.split('\n').at(-2)).toBe(
-      `sonde logster: error: parser applog: the plugin at ${t.dir}/plugins/applog.mjs:4:5 failed to load: syntax error: Unexpected identifier 'description'. Fix that file (or name another parser)`,
+      `sonde logster: error: parser applog: the parser plugin at ${t.dir}/plugins/applog.mjs:4:5 failed to load: syntax error: Unexpected identifier 'description'. Fix that file (or name another parser)`,
     );
   });
 });

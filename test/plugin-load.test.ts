@@ -151,6 +151,17 @@ describe('a file that does not load', () => {
     ]);
   });
 
+  it('a logs entry whose parser plugin failed to load names that file, not "no parser named"', async () => {
+    const dir = tmpdir();
+    const p = writeFiles(dir, {
+      'plugins/myapp.mjs': "export default (api) => api.defineParser({ name: 'myapp', description: 'x', schema: api.z.object({ name: api.z.string().default('') }), create: () => ({ parseLine() {}, report: () => [] }) });\n",
+      'sonde.yaml': `plugin_paths: [${dir}/plugins]\ncollectors:\n  logs:\n    files:\n      - { path: /var/log/myapp.log, parser: myapp }\n`,
+    });
+    await expect(loadConfig(p['sonde.yaml']!, {})).rejects.toThrow(
+      `${p['sonde.yaml']}:5: collectors.logs.files[0].parser: the parser plugin at ${dir}/plugins/myapp.mjs failed to load: parser myapp: its schema declares the option "name", a key every entry of the logs collector's files has for sonde itself (path, parser, name, from_start), so the plugin would never see its value; rename the option, e.g. "myapp_name"; fix that file, or name another parser`,
+    );
+  });
+
   it('sonde collect <name> with a config points at the file that failed, not at "no collector named"', () => {
     const dir = tmpdir();
     const src = "export default (api) => api.defineCollector({ name: 'app', description: 'x', schema: api.z.object({}), collect() {} }) oops;\n";

@@ -10,7 +10,7 @@ import { plaintextLine } from '../model/value-format.js';
 import type { ParserDefinition } from '../plugin-api.js';
 import type { PluginFile } from '../plugins/builtin.js';
 import { importPluginFile, PluginLoadError } from '../plugins/loader.js';
-import { pluginShapeProblem, positionText, type AnyCollector, type Registry } from '../plugins/registry.js';
+import { failedPluginText, pluginShapeProblem, type AnyCollector, type Registry } from '../plugins/registry.js';
 import { closest } from '../schema/introspect.js';
 import { coerceText } from '../schema/coerce.js';
 import { Pipeline } from '../runtime/pipeline.js';
@@ -60,7 +60,7 @@ export function findCollector(target: string, registry: Registry, file?: PluginF
   const c = registry.collectors.get(target);
   if (c) return c;
   const failed = registry.failedToLoad(target);
-  if (failed) throw new Error(`the collector plugin at ${positionText(failed.file, failed.line, failed.column)} failed to load: ${failed.reason.replace(/^failed to load: /, '')}`);
+  if (failed) throw new Error(failedPluginText('collector', failed));
   const hint = closest(target, [...registry.collectors.keys()]);
   throw new Error(`no collector named "${target}"${hint ? `; did you mean "${hint}"?` : ''} (available: ${[...registry.collectors.keys()].join(', ')}; or give a plugin file's path)`);
 }

@@ -3,7 +3,7 @@
 // the agent (it runs the rest) and an error for check-config.
 import { formatProblem, type ConfigProblem, type RawConfig } from './read-files.js';
 import type { KeyPath } from './yaml-source.js';
-import { positionText, type Registry } from '../plugins/registry.js';
+import { failedPluginText, type Registry } from '../plugins/registry.js';
 import { closest } from '../schema/introspect.js';
 
 export function pickPlugin<T extends { name: string }>(
@@ -25,11 +25,10 @@ export function pickPlugin<T extends { name: string }>(
   if (failed) {
     // The agent runs without it (a warning); check-config refuses the config (unloaded).
     const where: KeyPath = typeof section.type === 'string' ? [...p, 'type'] : p;
-    const why = failed.reason.replace(/^failed to load: /, '');
     const text = formatProblem({
       origin: raw.originOf(where),
       path: where,
-      message: `the ${kind} plugin at ${positionText(failed.file, failed.line, failed.column)} failed to load: ${why}. This ${kind} does not run (the rest of the agent does); fix that file, or remove this section`,
+      message: `${failedPluginText(kind, failed)}. This ${kind} does not run (the rest of the agent does); fix that file, or remove this section`,
     });
     warnings.push(text);
     unloaded.push(text);

@@ -9,7 +9,7 @@ import { handlerSchema, handlerSections } from './handler-section.js';
 import { describeValue, issueProblems } from './issue-wording.js';
 import { pickPlugin } from './plugin-choice.js';
 import { applySecretFiles } from './secret-files.js';
-import type { Registry } from '../plugins/registry.js';
+import { failedPluginText, type Registry } from '../plugins/registry.js';
 import type { KeyPath } from './yaml-source.js';
 
 /** Validates `value` at `base`: `_file` secrets read first, every issue added to `problems` with its position. */
@@ -77,6 +77,10 @@ export function validateConfig(raw: RawConfig, registry: Registry): AgentConfig 
       plugin.check(own, {
         parser: (name) => registry.parsers.get(name),
         parserNames: registry.parserList().flatMap((x) => [x.name, ...x.aliases]),
+        failedPlugin: (kind, name) => {
+          const f = registry.failedToLoad(name);
+          return f ? failedPluginText(kind, f) : undefined;
+        },
         problem: (rel, message) => problems.push({ origin: raw.originOf(at(rel)), path: at(rel), message }),
         validate: (schema, value, rel) => validateWith(schema, value, at(rel), raw, problems),
       });

@@ -18,7 +18,7 @@ export interface ConfigHandlers {
   output(name: string, a: LogsterArgs, log: PluginLogger): LogsterOutput;
   /** Parser plugins of the config's plugin_paths (no built-ins), by name and alias. */
   readonly parsers: ReadonlyMap<string, ParserDefinition>;
-  /** `the plugin at <file:line> failed to load: <why>` for the plugin file that would define parser `name`, if one failed. */
+  /** `the parser plugin at <file:line> failed to load: <why>` for the plugin file that would define parser `name`, if one failed. */
   failedParser(name: string): string | undefined;
 }
 
@@ -42,13 +42,13 @@ export async function loadConfigHandlers(file: string, usageError: (message: str
   }
   const handlers = loaded.config.handlers;
   const names = new Set(handlers.map((h) => h.group?.name ?? h.key));
-  const { positionText } = await import('../plugins/registry.js');
+  const { failedPluginText } = await import('../plugins/registry.js');
   return {
     names,
     parsers: new Map([...loaded.registry.parsers].filter(([, def]) => loaded.registry.sources.get(def) !== 'built-in')),
     failedParser: (name) => {
       const f = loaded.registry.failedToLoad(name);
-      return f ? `the plugin at ${positionText(f.file, f.line, f.column)} failed to load: ${f.reason.replace(/^failed to load: /, '')}` : undefined;
+      return f ? failedPluginText('parser', f) : undefined;
     },
     output(name, a, log) {
       // A section split into parts (graphite mode: replicate or shard) is used whole.

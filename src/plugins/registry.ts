@@ -22,6 +22,11 @@ export function failureText(f: PluginFailure): string {
   return `${positionText(f.file, f.line, f.column)}: ${f.reason}`;
 }
 
+/** `the <kind> plugin at <file:line:column> failed to load: <why>`, for a section or a name that wanted it. */
+export function failedPluginText(kind: string, f: PluginFailure): string {
+  return `the ${kind} plugin at ${positionText(f.file, f.line, f.column)} failed to load: ${f.reason.replace(/^failed to load: /, '')}`;
+}
+
 /** `file:line:column`, or as much of it as is known. */
 export function positionText(file: string, line: number | undefined, column: number | undefined): string {
   return line === undefined ? file : column === undefined ? `${file}:${line}` : `${file}:${line}:${column}`;
