@@ -85,6 +85,8 @@ describe('sonde collect ./plugin.mjs', () => {
       [['--set', 'loud=maybe'], 'sonde collect: --set loud=maybe: Invalid input: expected boolean, received string\n'],
       [['--set', 'wait=forever'], 'sonde collect: --set wait=forever: expected a duration such as 500ms, 10s, 5m or 1h, got "forever"\n'],
       [['--set', 'count'], 'sonde collect: --set "count" is not key=value (e.g. --set count=3)\n'],
+      [['--set', '__proto__=1'], 'sonde collect: --set __proto__=...: collector echo has no option "__proto__" (its options: count, loud, names, wait, label; and every collector\'s interval, timeout, path, max_names)\n'],
+      [['--set', 'toString=x'], 'sonde collect: --set toString=...: collector echo has no option "toString" (its options: count, loud, names, wait, label; and every collector\'s interval, timeout, path, max_names)\n'],
       [['--set', 'type=cpu'], 'sonde collect: --set type=...: collector echo has no option "type" (its options: count, loud, names, wait, label; and every collector\'s interval, timeout, path, max_names)\n'],
     ];
     // Each case with the config's section; the first two without a config too.

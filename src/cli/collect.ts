@@ -74,12 +74,13 @@ export function findCollector(target: string, registry: Registry, file?: PluginF
 export function collectSection(plugin: AnyCollector, configured: CollectorSection | undefined, sets: readonly string[], intervalMs: number): CollectorSection {
   const schema = collectorSchema(plugin);
   const shape = schema.shape as Record<string, z.ZodType>;
-  const options: Record<string, unknown> = {};
+  // Keys come from the command line: `__proto__` or `toString` must be unknown options, not Object's.
+  const options: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   for (const s of sets) {
     const eq = s.indexOf('=');
     if (eq <= 0) throw new CollectUsageError(`--set ${JSON.stringify(s)} is not key=value (e.g. --set count=3)`);
     const key = s.slice(0, eq);
-    const option = shape[key];
+    const option = Object.hasOwn(shape, key) ? shape[key] : undefined;
     if (!option || key === 'type') {
       const keys = Object.keys(plugin.schema.shape);
       const hint = closest(key, Object.keys(shape).filter((k) => k !== 'type' && k !== key));
@@ -103,14 +104,14 @@ export function collectSection(plugin: AnyCollector, configured: CollectorSectio
   };
   if (!configured) {
     try {
-      return standaloneSection(plugin, options, { interval: intervalMs });
+      return standaloneSection(plugin, { ...options }, { interval: intervalMs });
     } catch (err) {
       throw refused(err);
     }
   }
   if (sets.length === 0) return configured;
   // The configured section is validated already: each --set is validated at its own key.
-  const parsed = z.object(Object.fromEntries(Object.keys(options).map((k) => [k, shape[k]!]))).safeParse(options);
+  const parsed = z.object(Object.fromEntries(Object.keys(options).map((k) => [k, shape[k]!]))).safeParse({ ...options });
   if (!parsed.success) throw refused(parsed.error);
   const { core, own } = splitSection({ enabled: true, ...parsed.data });
   return {
