@@ -199,6 +199,23 @@ describe('a file that does not load', () => {
   });
 });
 
+describe('a file that never finishes loading', () => {
+  it('is given up after 10 s with a sentence, and the rest of the config is checked', () => {
+    const dir = tmpdir();
+    const p = writeFiles(dir, {
+      // A top-level await that never settles (a connection made at import, say).
+      'plugins/hang.mjs': "await new Promise((resolve) => setTimeout(resolve, 3_600_000));\nexport default (api) => api.defineCollector({ name: 'hang', description: 'x', schema: api.z.object({}), collect() {} });\n",
+      'sonde.yaml': `plugin_paths: [${dir}/plugins]\nstate_dir: ${dir}/state\ncollectors:\n  cpu: {}\nhandlers:\n  stdout: {}\n`,
+    });
+    const r = sonde(['check-config', '--config', p['sonde.yaml']!]);
+    expect(r.stderr).toBe(
+      `warning: plugin not loaded: ${dir}/plugins/hang.mjs: failed to load: importing it did not finish within 10 s (a top-level await or a promise that never settles); load nothing slow at import, do it in init(ctx)\n`,
+    );
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('collectors: cpu');
+  }, 60_000);
+});
+
 describe('the plugin directory', () => {
   it('still loads the good plugins beside the bad ones', async () => {
     const dir = tmpdir();

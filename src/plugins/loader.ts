@@ -97,8 +97,9 @@ export async function importPluginFile(file: string): Promise<PluginDefinition[]
   const url = `${pathToFileURL(file).href}?mtime=${Math.floor(mtime)}`;
   let mod: { default?: unknown };
   try {
-    mod = (await importModule(url)) as { default?: unknown };
+    mod = (await within(importModule(url), file, 'importing it')) as { default?: unknown };
   } catch (err) {
+    if (err instanceof PluginLoadError) throw err;
     const at = framePosition(err, file);
     // Thrown by the file's own code: its frame says where. Otherwise it may not parse.
     const syntax = at.line === undefined ? syntaxError(file) : undefined;
@@ -109,8 +110,9 @@ export async function importPluginFile(file: string): Promise<PluginDefinition[]
   if (exported === undefined) throw new PluginLoadError(file, 'it has no default export; write export default (api) => api.defineCollector({...}) (or defineHandler, defineParser)');
   if (typeof exported === 'function') {
     try {
-      exported = await (exported as (api: PluginApi) => unknown)(pluginApi);
+      exported = await within(Promise.resolve((exported as (api: PluginApi) => unknown)(pluginApi)), file, 'its default export');
     } catch (err) {
+      if (err instanceof PluginLoadError) throw err;
       const at = framePosition(err, file);
       throw new PluginLoadError(file, `its default export threw: ${(err as Error).message ?? String(err)}`, at.line, at.column);
     }
@@ -127,6 +129,25 @@ export function realFileOf(file: string): string {
     return realpathSync(file);
   } catch {
     return file;
+  }
+}
+
+/** How long a plugin file may take to load (a top-level await, an async default export). */
+export const LOAD_TIMEOUT_MS = 10_000;
+
+/** `p`, or a PluginLoadError once it has taken LOAD_TIMEOUT_MS: a plugin that never settles must not stop sonde starting. */
+async function within<T>(p: Promise<T>, file: string, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new PluginLoadError(file, `${what} did not finish within ${LOAD_TIMEOUT_MS / 1000} s (a top-level await or a promise that never settles); load nothing slow at import, do it in init(ctx)`)),
+      LOAD_TIMEOUT_MS,
+    );
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
