@@ -104,6 +104,11 @@ export default defineCollector({
       }
       const def = env.parser(entry.parser);
       if (!def) {
+        const failed = env.failedPlugin?.('parser', entry.parser);
+        if (failed) {
+          env.problem(['files', i, 'parser'], `${failed}; fix that file, or name another parser`);
+          return;
+        }
         const hint = closest(entry.parser, env.parserNames);
         env.problem(['files', i, 'parser'], `no parser named "${entry.parser}"${hint ? `; did you mean "${hint}"?` : ''} (available: ${env.parserNames.join(', ')}; parser plugins from plugin_paths count too)`);
         return;

@@ -9,8 +9,8 @@
 // requires). A createRequire banner lets bundled CommonJS dependencies (pino, yargs' helpers) call
 // require() from the ES module bundles.
 import { build } from 'esbuild';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { readdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -226,7 +226,31 @@ const common = {
 // A bundle left from an older layout would be shipped by the Debian package (it copies dist/).
 rmSync('dist', { recursive: true, force: true });
 
+// The plugin API's declarations, for plugin authors (`import type { Api } from 'sonde/plugin'`; in
+// the Debian package /usr/lib/sonde/types/). tsc writes them beside the modules they describe
+// (plugin-api.d.ts imports ./model/..., ./schema/..., zod), the way TypeScript resolves them;
+// bundling them into one file would need a rollup-based tool for one entry point. sonde/plugin is
+// types only: a plugin gets the API as its default export's argument, and a runtime import of it
+// (dist/plugin.mjs) says so.
+async function pluginTypes() {
+  rmSync('dist/types', { recursive: true, force: true });
+  await new Promise((resolve, reject) =>
+    execFile(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.types.json'], (err, stdout, stderr) =>
+      err ? reject(new Error(`bundle: the plugin API's declarations did not build:\n${stdout}${stderr}`)) : resolve(undefined),
+    ),
+  );
+  writeFileSync(
+    'dist/types/plugin.d.ts',
+    "// sonde/plugin: the plugin API's types. Types only: a plugin receives the API as the argument of its default export.\nexport type * from './plugin-api.js';\n",
+  );
+  writeFileSync(
+    'dist/plugin.mjs',
+    `throw new Error("sonde/plugin holds types only (import type { Api } from 'sonde/plugin'). A plugin gets the API as the argument of its default export: export default (api) => api.defineCollector({...}). See docs/plugins.md.");\n`,
+  );
+}
+
 await Promise.all([
+  pluginTypes(),
   build({ ...common, entryPoints: ['src/entries/sonde.ts'], outfile: 'dist/sonde.mjs', banner: { js: '#!/usr/bin/env node' } }),
   // The agent twice: an ES module for `sonde run` (about 2 MB less resident than the same code run
   // as CommonJS), CommonJS for every other command, run from its code cache (see sonde.ts).

@@ -1,5 +1,5 @@
-// Builds sonde_<version>_all.deb (npm run deb): the bundles in dist/ (built first by npm), the man
-// page made from --help, and debian/, copied into build/deb/sonde-<version>/, where
+// Builds sonde_<version>_all.deb (npm run deb): the bundles in dist/ (built first by npm), the
+// plugin API's types, the man page made from --help, and debian/, copied into build/deb/sonde-<version>/, where
 // dpkg-buildpackage -b runs debhelper. debian/rules only installs what is there: esbuild and tsc
 // are npm packages, not Debian build dependencies.
 //
@@ -13,6 +13,7 @@ import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, re
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureDebs } from './debs.mjs';
+import { stageTypes } from './plugin-types.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { values } = parseArgs({ options: { version: { type: 'string' }, out: { type: 'string' } } });
@@ -62,6 +63,9 @@ for (const f of readdirSync(path.join(root, 'dist'))) {
 const entry = path.join(tree, 'dist/sonde.mjs');
 writeFileSync(entry, readFileSync(entry, 'utf8').replace(/^#!\/usr\/bin\/env node\n/, '#!/usr/bin/node\n'));
 chmodSync(entry, 0o755);
+
+// The plugin API's types, for plugin authors (/usr/lib/sonde/types/, see scripts/plugin-types.mjs).
+stageTypes(root, path.join(tree, 'types'));
 
 cpSync(path.join(root, 'debian'), path.join(tree, 'debian'), { recursive: true });
 // The Grafana dashboard, installed in /usr/share/sonde/dashboards/.

@@ -1,6 +1,6 @@
 // The public plugin API: the only module that collectors, parsers and handlers import from the core.
 // Built-in plugins use exactly this API; outside authors get the same object as the argument of a
-// default-exported factory (see README, "Writing a plugin"), so a plugin file needs no imports.
+// default-exported factory (see docs/plugins.md), so a plugin file needs no imports.
 import { z } from 'zod';
 import type { MetricName, Sample, SampleKind } from './model/sample.js';
 import { duration, bytes, regex } from './schema/units.js';
@@ -35,12 +35,21 @@ export * as procfs from './procfs/index.js';
 /** A plugin's config schema: a zod object whose fields all have defaults or are optional. */
 export type ConfigSchema = z.ZodObject;
 
-/** Structured, leveled logging for plugins; fields become JSON keys in the log line. */
+/** One leveled logging call: `(msg, fields?)`, or pino's order `(fields, msg?)`; an Error as fields becomes `err`. */
+export interface PluginLogFn {
+  (msg: string, fields?: Record<string, unknown>): void;
+  (fields: Record<string, unknown> | Error, msg?: string): void;
+}
+
+/**
+ * Structured, leveled logging for plugins; fields become JSON keys in the log line. Both
+ * `log.info('connected', { host })` and pino's `log.info({ host }, 'connected')` work.
+ */
 export interface PluginLogger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
+  debug: PluginLogFn;
+  info: PluginLogFn;
+  warn: PluginLogFn;
+  error: PluginLogFn;
 }
 
 /** Reads files below a root (`/proc`, `/sys`, or a recorded fixture tree in tests). */
@@ -222,6 +231,11 @@ export interface ConfigCheck {
   parser(name: string): ParserDefinition | undefined;
   /** Every parser's name and aliases, for "did you mean" and "available" hints. */
   readonly parserNames: readonly string[];
+  /**
+   * For a name that is not found: `the parser plugin at <file:line> failed to load: <why>` when a
+   * plugin file that would define it failed to load, so the message points at that file.
+   */
+  failedPlugin?(kind: 'collector' | 'handler' | 'parser', name: string): string | undefined;
   /** Reports a problem at `path`, relative to the collector's section. */
   problem(path: readonly (string | number)[], message: string): void;
   /** Validates `value` (found at `path` in the section) against `schema`; problems are reported as the core reports its own. */
@@ -410,8 +424,9 @@ export function defineCollector<S extends ConfigSchema, State = undefined>(
   return { ...def, kind: 'collector' };
 }
 
-export function defineParser<S extends ConfigSchema>(def: Omit<ParserDefinition<S>, 'kind'>): ParserDefinition<S> {
-  return { ...def, kind: 'parser' };
+/** `aliases` may be left out: a parser with no Logster name gets `[]`. */
+export function defineParser<S extends ConfigSchema>(def: Omit<ParserDefinition<S>, 'kind' | 'aliases'> & { readonly aliases?: readonly string[] }): ParserDefinition<S> {
+  return { ...def, aliases: def.aliases ?? [], kind: 'parser' };
 }
 
 export function defineHandler<S extends ConfigSchema, State = undefined>(
@@ -420,7 +435,7 @@ export function defineHandler<S extends ConfigSchema, State = undefined>(
   return { ...def, kind: 'handler' };
 }
 
-/** The object an outside plugin's default-exported factory receives. */
+/** The object an outside plugin's default-exported factory receives (`Api` for short, in JSDoc). */
 export interface PluginApi {
   readonly z: typeof z;
   /**
@@ -461,3 +476,6 @@ export interface PluginApi {
   /** The version of sonde loading the plugin. */
   readonly version: string;
 }
+
+/** The plugin API, by its short name: `@param {import('sonde/plugin').Api} api` in a JavaScript plugin. */
+export type Api = PluginApi;

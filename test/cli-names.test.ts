@@ -38,7 +38,7 @@ describe('did you mean', () => {
     const r = sonde(['logster', '-o', 'stdout', '-s', dir, 'PostfixLoster', log]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(
-      'sonde logster: error: unknown parser PostfixLoster (did you mean "PostfixLogster"?); built-in parsers: postfix/PostfixLogster, apache/SampleLogster, squid/SquidLogster, log4j/Log4jLogster, errorlog/ErrorLogLogster, metric/MetricLogster, json/JsonLogster, regex\n',
+      'sonde logster: error: unknown parser PostfixLoster (did you mean "PostfixLogster"?); built-in parsers: postfix/PostfixLogster, apache/SampleLogster, squid/SquidLogster, log4j/Log4jLogster, errorlog/ErrorLogLogster, metric/MetricLogster, json/JsonLogster, regex. For a parser plugin, give its file (./PostfixLoster.mjs), or --config FILE to find it in that config\'s plugin_paths\n',
     );
   });
 });

@@ -195,6 +195,6 @@ describe('sonde collect', () => {
   it('says which collectors exist when the name is wrong (a bad command line: 64)', () => {
     const r = sonde(['collect', 'cpux']);
     expect(r.status).toBe(64);
-    expect(r.stderr).toContain('no collector named "cpux"; did you mean "cpu"? (available: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql; ');
+    expect(r.stderr).toBe('sonde collect: no collector named "cpux"; did you mean "cpu"? (available: cpu, memory, loadavg, diskspace, iostat, vmstat, network, sockets, logs, mysql; a plugin file is named by its path, e.g. ./my-collector.mjs)\n');
   });
 });

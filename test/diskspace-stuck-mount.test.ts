@@ -10,7 +10,7 @@ import type { AnyCollector } from '../src/plugins/registry.js';
 
 const registry = builtinRegistry();
 const logs: string[] = [];
-const log = { debug() {}, info: (m: string) => void logs.push(`info ${m}`), warn: (m: string) => void logs.push(`warn ${m}`), error: (m: string) => void logs.push(`error ${m}`) };
+const log = { debug() {}, info: (m: unknown) => void logs.push(`info ${String(m)}`), warn: (m: unknown) => void logs.push(`warn ${String(m)}`), error: (m: unknown) => void logs.push(`error ${String(m)}`) };
 const collect = collectOnce;
 
 describe('a stuck mount', () => {

@@ -4,14 +4,24 @@ import type { LoadedConfig } from '../config/load-config.js';
 import { noHandlerHint } from '../config/issue-wording.js';
 import type { ConfigProblem } from '../config/read-files.js';
 import { formatPath } from '../config/yaml-source.js';
+import { failureText, positionText } from '../plugins/registry.js';
 
 /** Everything about a valid config that still deserves a look, one sentence each (most with file:line). */
 export function checkWarnings(loaded: LoadedConfig): string[] {
   const c = loaded.config;
-  const out = loaded.registry.failures.map((f) => `plugin not loaded: ${f.file}: ${f.reason}`);
-  out.push(...c.warnings);
+  // A plugin file that failed to load is a warning when no section needs it; a section that
+  // does is an error (unloadedProblems), said there and not twice.
+  const named = (f: { file: string; line?: number | undefined; column?: number | undefined }) => c.unloaded.some((u) => u.includes(` ${positionText(f.file, f.line, f.column)} `));
+  const out = loaded.registry.failures.filter((f) => !named(f)).map((f) => `plugin not loaded: ${failureText(f)}`);
+  const unloaded = new Set(c.unloaded);
+  out.push(...c.warnings.filter((w) => !unloaded.has(w)));
   if (!c.handlers.some((h) => h.enabled)) out.push(noHandlerHint(c.files, 'agent'));
   return out;
+}
+
+/** The sections whose plugin failed to load, each `file:line: key: ...`: such a config is not valid as written. */
+export function unloadedProblems(loaded: LoadedConfig): readonly string[] {
+  return loaded.config.unloaded;
 }
 
 /** A located problem as `--json` gives it. */

@@ -6,6 +6,7 @@ import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js'
 import { LOG_LEVELS, type LogLevel } from '../logging/levels.js';
 import { VERSION } from '../model/version.js';
 import type { LoadedConfig } from '../config/load-config.js';
+import type { PluginFile } from '../plugins/builtin.js';
 import { isJournalStream, withPriority } from '../logging/journal.js';
 import { complete } from './completion.js';
 import type { CommandLineOverrides } from './overrides.js';
@@ -59,10 +60,10 @@ const stdio: Io = {
 };
 
 /** Loads the config, printing its problems for an operator; undefined means exit 78. */
-async function load(file: string, io: Io): Promise<LoadedConfig | undefined> {
+async function load(file: string, io: Io, extra?: PluginFile): Promise<LoadedConfig | undefined> {
   const [{ loadConfig }, { isConfigProblem }] = await Promise.all([lazy.config(), lazy.errors()]);
   try {
-    return await loadConfig(file);
+    return await loadConfig(file, process.env, extra);
   } catch (err) {
     if (isConfigProblem(err)) {
       io.err(`${err.message}\n`);
@@ -189,6 +190,13 @@ async function cmdCheck(config: string, strict: boolean, json: boolean, io: Io):
   const c = loaded.config;
   const warnings = check.checkWarnings(loaded);
   for (const w of warnings) io.err(`warning: ${w}\n`);
+  const unloaded = check.unloadedProblems(loaded);
+  if (unloaded.length > 0) {
+    // A section whose plugin failed to load would not run: the config is not valid as written.
+    for (const u of unloaded) io.err(`${u}\n`);
+    io.err(`sonde: the config names ${unloaded.length === 1 ? 'a plugin that' : 'plugins that'} failed to load. Fix the plugin file${unloaded.length === 1 ? '' : 's'} named above (or remove the section), then run "sonde check-config --config ${config}" again.\n`);
+    return EXIT_CONFIG;
+  }
   if (strict && warnings.length > 0) {
     io.err(`sonde check-config: --strict: ${warnings.length === 1 ? 'the warning above counts' : `the ${warnings.length} warnings above count`} as errors; fix them (or run without --strict to accept them)\n`);
     return EXIT_CONFIG;
@@ -262,35 +270,54 @@ async function cmdConfig(config: string | undefined, sections: readonly string[]
   return EXIT_OK;
 }
 
-async function cmdCollect(target: string, config: string | undefined, count: number, interval: string, level: LogLevel | undefined, io: Io): Promise<number> {
+async function cmdCollect(target: string, config: string | undefined, count: number, interval: string, sets: readonly string[], level: LogLevel | undefined, io: Io): Promise<number> {
   const { parseDuration } = await lazy.duration();
   const intervalMs = parseDuration(interval);
   if (intervalMs === undefined || intervalMs <= 0) {
     io.err(`sonde collect: --interval ${JSON.stringify(interval)} is not a duration such as 1s or 500ms\n`);
     return EXIT_USAGE;
   }
-  let loaded: LoadedConfig | undefined;
-  if (config) {
-    loaded = await load(config, io);
-    if (!loaded) return EXIT_CONFIG;
-  }
-  const [{ createLogger }, { buildRegistry }, { collectOne, findCollector, UnknownCollectorError }, { globalSchema }] = await Promise.all([
+  const [{ createLogger }, { buildRegistry }, { collectOne, collectSection, CollectUsageError, findCollector, importTarget, isFile, UnknownCollectorError }, { globalSchema }] = await Promise.all([
     lazy.logger(),
     lazy.plugins(),
     lazy.collect(),
     lazy.schema(),
   ]);
+  // A plugin file is imported first, so that the config's section for it is validated against it.
+  let file;
+  if (isFile(target)) {
+    try {
+      file = await importTarget(target);
+    } catch (err) {
+      io.err(`sonde collect: ${(err as Error).message}\n`);
+      return EXIT_FAILURE;
+    }
+  }
+  let loaded: LoadedConfig | undefined;
+  if (config) {
+    loaded = await load(config, io, file);
+    if (!loaded) return EXIT_CONFIG;
+  }
   const log = await createLogger(level ?? loaded?.config.log_level ?? 'info', 2);
-  const registry = loaded?.registry ?? (await buildRegistry([])).registry;
+  const registry = loaded?.registry ?? (await buildRegistry([], file)).registry;
   let plugin;
   try {
-    plugin = await findCollector(target, registry);
+    plugin = findCollector(target, registry, file);
   } catch (err) {
     io.err(`sonde collect: ${(err as Error).message}\n`);
     return err instanceof UnknownCollectorError ? EXIT_USAGE : EXIT_FAILURE;
   }
   const global = loaded?.config ?? globalSchema.parse({});
-  const section = loaded?.config.collectors.find((c) => c.key === target || c.plugin === plugin);
+  const mine = loaded?.config.collectors.filter((c) => c.plugin === plugin) ?? [];
+  const configured = mine.find((c) => c.key === target || c.key === plugin.name) ?? mine[0];
+  let section;
+  try {
+    section = collectSection(plugin, configured, sets, intervalMs);
+  } catch (err) {
+    if (!(err instanceof CollectUsageError)) throw err;
+    io.err(`sonde collect: ${err.message}\n`);
+    return EXIT_USAGE;
+  }
   return oneShot('sonde collect', (line) => log.error(line), registry.sources, () =>
     collectOne(plugin, { target, count, intervalMs, section, global, parsers: registry.parsers }, log, io.out),
   );
@@ -337,6 +364,7 @@ interface ParsedArgs {
   parserOptions?: string;
   every?: string;
   fromStart?: boolean;
+  set?: (string | number)[];
 }
 
 async function overrides(a: ParsedArgs): Promise<CommandLineOverrides> {
@@ -383,7 +411,13 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       y
         .positional('collector', { type: 'string', demandOption: true, describe: 'A collector name (see "sonde list") or the path of a .js/.mjs plugin' })
         .option('count', { alias: 'n', type: 'number', default: 2, describe: 'How many runs (rates appear from the second)' })
-        .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' }),
+        .option('interval', { alias: 'i', type: 'string', default: '1s', describe: 'Time between runs' })
+        .option('set', {
+          type: 'string',
+          array: true,
+          requiresArg: true,
+          describe: 'Set one option, key=value, over the config\'s section (repeatable): typed as the option is (3, true, a,b for a list, 10s); JSON for a list or a mapping',
+        }),
     )
     .command('queue <action> [queue]', "esmond's memcached persist queues of the memcached_queue handlers: \"status\" prints espersistq's table every --interval, \"peek <queue>\" shows the oldest unread items without consuming them", (y) => y.positional('action', { type: 'string', choices: ['status', 'peek'], demandOption: true }).positional('queue', { type: 'string', describe: 'For peek: the queue, e.g. cassandra_1' }).option('once', { type: 'boolean', default: false, describe: 'status: print one table and exit' }).option('interval', { type: 'string', default: '5s', describe: 'status: time between tables' }).option('json', { type: 'boolean', default: false, describe: 'status: the same figures as one JSON line per table' }).option('n', { type: 'number', default: 5, describe: 'peek: how many items' }))
     .command('new <kind> <name>', 'Write a plugin folder to start from: the plugin, a README with its options and a test case that "sonde test" passes', (y) =>
@@ -484,7 +518,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       return cmdOnce(a.config, a.logLevel, await overrides(a), a.print ? (a.format ?? 'graphite') : undefined, io);
     case 'collect': {
       // --config is only read when given explicitly, so plugin authors need no config file.
-      return cmdCollect(a.collector!, explicit ? a.config : undefined, Math.max(1, Math.floor(a.count ?? 2)), a.interval ?? '1s', a.logLevel, io);
+      return cmdCollect(a.collector!, explicit ? a.config : undefined, Math.max(1, Math.floor(a.count ?? 2)), a.interval ?? '1s', (a.set ?? []).map(String), a.logLevel, io);
     }
     case 'check-config':
       return cmdCheck(a.config, a.strict ?? false, a.json ?? false, io);

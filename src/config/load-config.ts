@@ -3,7 +3,7 @@ import { loadRawConfig } from './read-files.js';
 import type { AgentConfig } from './types.js';
 import { validateConfig } from './validate.js';
 import type { LoadReport } from '../plugins/loader.js';
-import { buildRegistry } from '../plugins/builtin.js';
+import { buildRegistry, type PluginFile } from '../plugins/builtin.js';
 import type { Registry } from '../plugins/registry.js';
 
 import { DEFAULT_PLUGIN_PATHS } from './defaults.js';
@@ -18,13 +18,16 @@ export interface LoadedConfig {
   readonly pluginPathsConfigured: boolean;
 }
 
-/** Throws ConfigError (exit 78) or YamlSyntaxError; plugin load failures are in registry.failures. */
-export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<LoadedConfig> {
+/**
+ * Throws ConfigError (exit 78) or YamlSyntaxError; plugin load failures are in registry.failures.
+ * `extra`: a plugin file named on the command line, whose section the config may have.
+ */
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, extra?: PluginFile): Promise<LoadedConfig> {
   const raw = loadRawConfig(file, env);
   const pp = raw.value.plugin_paths;
   const configured = Array.isArray(pp) && pp.every((p) => typeof p === 'string');
   // A malformed plugin_paths is reported by validation; load no outside plugins meanwhile.
-  const { registry, report } = await buildRegistry(configured ? (pp as string[]) : pp === undefined ? DEFAULT_PLUGIN_PATHS : []);
+  const { registry, report } = await buildRegistry(configured ? (pp as string[]) : pp === undefined ? DEFAULT_PLUGIN_PATHS : [], extra);
   const config = validateConfig(raw, registry, report.missingDirs);
   return { config, registry, plugins: report, pluginPathsConfigured: configured };
 }

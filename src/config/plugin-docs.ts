@@ -1,7 +1,7 @@
 // Describes plugins and their options from their own schemas: for `sonde list` and the README.
 import type { z } from 'zod';
 import { collectorCommonShape, globalSchema, handlerCommonShape } from './global-schema.js';
-import type { AnyHandler, AnyParser, Registry } from '../plugins/registry.js';
+import { failureText, type AnyHandler, type AnyParser, type Registry } from '../plugins/registry.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_FLUSH } from './handler-section.js';
 import { optionDocs, type OptionDoc } from '../schema/option-docs.js';
 
@@ -72,7 +72,7 @@ export function textList(registry: Registry, withOptions: boolean): string {
   section('parsers', registry.parserList().map((p) => ({ ...p, name: p.aliases.length ? `${p.name} (${p.aliases.join(', ')})` : p.name })), src);
   if (registry.failures.length > 0) {
     lines.push('not loaded:');
-    for (const f of registry.failures) lines.push(`  ${f.file}: ${f.reason}`);
+    for (const f of registry.failures) lines.push(`  ${failureText(f)}`);
     lines.push('');
   }
   return lines.join('\n');

@@ -53,4 +53,6 @@ export interface AgentConfig extends Omit<GlobalConfig, 'collectors' | 'handlers
   readonly files: readonly string[];
   /** Problems that do not stop the agent (a section whose plugin failed to load). */
   readonly warnings: readonly string[];
+  /** Those warnings that are about a section whose plugin file failed to load: check-config refuses them. */
+  readonly unloaded: readonly string[];
 }

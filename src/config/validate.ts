@@ -9,7 +9,7 @@ import { handlerSchema, handlerSections } from './handler-section.js';
 import { describeValue, issueProblems } from './issue-wording.js';
 import { pickPlugin } from './plugin-choice.js';
 import { applySecretFiles } from './secret-files.js';
-import type { Registry } from '../plugins/registry.js';
+import { failedPluginText, type Registry } from '../plugins/registry.js';
 import type { KeyPath } from './yaml-source.js';
 import { DEFAULT_PLUGIN_PATHS } from './defaults.js';
 import { statSync } from 'node:fs';
@@ -76,6 +76,7 @@ function pluginDirProblem(dir: string): string | undefined {
 export function validateConfig(raw: RawConfig, registry: Registry, missingPluginDirs: readonly string[] = []): AgentConfig {
   const problems: ConfigProblem[] = [];
   const warnings: string[] = [];
+  const unloaded: string[] = [];
   const parsedGlobal = validateWith(globalSchema, raw.value, [], raw, problems);
   // With an error elsewhere at the top level, still check the sections, so that one run of
   // check-config shows every problem; they are judged against the default interval then.
@@ -86,7 +87,7 @@ export function validateConfig(raw: RawConfig, registry: Registry, missingPlugin
     const p: KeyPath = ['collectors', key];
     const section = sectionObject(value, p, raw, problems);
     if (!section) continue;
-    const plugin = pickPlugin('collector', key, section, registry.collectors, registry, p, raw, problems, warnings);
+    const plugin = pickPlugin('collector', key, section, registry.collectors, registry, p, raw, problems, warnings, unloaded);
     if (!plugin) continue;
     const parsed = validateWith(collectorSchema(plugin), section, p, raw, problems) as Record<string, unknown> | undefined;
     if (!parsed) continue;
@@ -98,6 +99,10 @@ export function validateConfig(raw: RawConfig, registry: Registry, missingPlugin
       plugin.check(own, {
         parser: (name) => registry.parsers.get(name),
         parserNames: registry.parserList().flatMap((x) => [x.name, ...x.aliases]),
+        failedPlugin: (kind, name) => {
+          const f = registry.failedToLoad(name);
+          return f ? failedPluginText(kind, f) : undefined;
+        },
         problem: (rel, message) => problems.push({ origin: raw.originOf(at(rel)), path: at(rel), message }),
         validate: (schema, value, rel) => validateWith(schema, value, at(rel), raw, problems),
       });
@@ -129,7 +134,7 @@ export function validateConfig(raw: RawConfig, registry: Registry, missingPlugin
     const p: KeyPath = ['handlers', key];
     const section = sectionObject(value, p, raw, problems);
     if (!section) continue;
-    const plugin = pickPlugin('handler', key, section, registry.handlers, registry, p, raw, problems, warnings);
+    const plugin = pickPlugin('handler', key, section, registry.handlers, registry, p, raw, problems, warnings, unloaded);
     if (!plugin) continue;
     const parsed = validateWith(handlerSchema(plugin), section, p, raw, problems) as Record<string, unknown> | undefined;
     if (!parsed) continue;
@@ -148,5 +153,5 @@ export function validateConfig(raw: RawConfig, registry: Registry, missingPlugin
     warnings.push(`${o.line === undefined ? o.file : `${o.file}:${o.line}`}: plugin_paths: the plugin directory ${dir} ${why}: no plugins are loaded from it. Create it, or take it out of plugin_paths`);
   });
   const { collectors: _c, handlers: _h, ...rest } = parsedGlobal;
-  return { ...rest, collectors, handlers, files: raw.files, warnings };
+  return { ...rest, collectors, handlers, files: raw.files, warnings, unloaded };
 }

@@ -3,6 +3,7 @@
 import pino, { type Logger } from 'pino';
 import type { PluginLogger } from '../plugin-api.js';
 import { isJournalStream, journalDestination } from './journal.js';
+import { logArgs } from './log-args.js';
 import type { LogLevel } from './levels.js';
 import { LogThrottle } from './throttle.js';
 
@@ -30,7 +31,7 @@ export function pluginThrottle(windowMs?: number): LogThrottle {
 }
 
 /**
- * The plugin-facing view of a logger: message first, fields second. A warning or error the plugin
+ * The plugin-facing view of a logger: message first, fields second, or pino's order. A warning or error the plugin
  * repeats word for word (a file it cannot read, every interval) is logged once per `throttle`
  * window, as the agent's own repeating errors are, with how many were held back (`held_back`).
  */
@@ -40,16 +41,10 @@ export function pluginLogger(log: Logger, throttle: LogThrottle = pluginThrottle
     if (!t.log) return undefined;
     return t.suppressed > 0 ? { ...fields, held_back: t.suppressed } : (fields ?? {});
   };
-  return {
-    debug: (msg, fields) => log.debug(fields ?? {}, msg),
-    info: (msg, fields) => log.info(fields ?? {}, msg),
-    warn: (msg, fields) => {
-      const f = held(msg, fields);
-      if (f !== undefined) log.warn(f, msg);
-    },
-    error: (msg, fields) => {
-      const f = held(msg, fields);
-      if (f !== undefined) log.error(f, msg);
-    },
+  const call = (level: 'debug' | 'info' | 'warn' | 'error', throttled: boolean) => (a: unknown, b?: unknown): void => {
+    const { msg, fields } = logArgs(a, b);
+    const f = throttled ? held(msg, fields) : (fields ?? {});
+    if (f !== undefined) log[level](f, msg);
   };
+  return { debug: call('debug', false), info: call('info', false), warn: call('warn', true), error: call('error', true) };
 }

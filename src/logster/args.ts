@@ -88,7 +88,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { long: '--aws-key', value: true, help: 'Accepted so old crontab lines parse; -o cloudwatch is not supported' },
   { long: '--aws-secret-key', value: true, help: 'Accepted so old crontab lines parse; -o cloudwatch is not supported' },
   { long: '--from-start', value: false, extra: true, help: 'On a first run, parse the whole log instead of only recording its end' },
-  { long: '--config', short: '-c', value: true, extra: true, help: 'A sonde.yaml whose handler sections can be named with -o (e.g. -o carbon for a graphite section named carbon)' },
+  { long: '--config', short: '-c', value: true, extra: true, help: 'A sonde.yaml whose handler sections can be named with -o (e.g. -o carbon for a graphite section named carbon), and whose plugin_paths has parser plugins that PARSER can name' },
   { long: '--max-line-bytes', value: true, default: '1048576', extra: true, help: 'Longer lines are counted and skipped' },
   { long: '--help', short: '-h', value: false, help: 'Show this help' },
 ];
@@ -107,7 +107,7 @@ export function logsterHelp(): string {
   return [
     LOGSTER_USAGE,
     '',
-    'Reads the lines added to LOGFILE since the last run, applies PARSER (a built-in such as PostfixLogster, or a .js/.mjs parser plugin) and sends the figures. A drop-in replacement for a Logster crontab line: same options, state files and output.',
+    'Reads the lines added to LOGFILE since the last run, applies PARSER (a built-in such as PostfixLogster, a .js/.mjs parser plugin file, or with --config the name of a parser plugin in its plugin_paths) and sends the figures. A drop-in replacement for a Logster crontab line: same options, state files and output.',
     '',
     'Options:',
     ...rows.map(([f, h]) => `  ${f.padEnd(width)}${h}`),

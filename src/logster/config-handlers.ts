@@ -6,7 +6,7 @@
 // handler, and a cron run that could not send keeps its offset instead.
 import type { LogsterArgs } from './args.js';
 import { metricName, type LogsterOutput } from './outputs.js';
-import type { ParsedMetric, PluginLogger } from '../plugin-api.js';
+import type { ParsedMetric, ParserDefinition, PluginLogger } from '../plugin-api.js';
 import type { Sample } from '../model/sample.js';
 import { suggestion } from '../config/suggest.js';
 
@@ -17,6 +17,10 @@ export interface ConfigHandlers {
   /** Handler section names (a split section by its own name). */
   readonly names: ReadonlySet<string>;
   output(name: string, a: LogsterArgs, log: PluginLogger): LogsterOutput;
+  /** Parser plugins of the config's plugin_paths (no built-ins), by name and alias. */
+  readonly parsers: ReadonlyMap<string, ParserDefinition>;
+  /** `the parser plugin at <file:line> failed to load: <why>` for the plugin file that would define parser `name`, if one failed. */
+  failedParser(name: string): string | undefined;
 }
 
 /**
@@ -39,8 +43,14 @@ export async function loadConfigHandlers(file: string, usageError: (message: str
   }
   const handlers = loaded.config.handlers;
   const names = new Set(handlers.map((h) => h.group?.name ?? h.key));
+  const { failedPluginText } = await import('../plugins/registry.js');
   return {
     names,
+    parsers: new Map([...loaded.registry.parsers].filter(([, def]) => loaded.registry.sources.get(def) !== 'built-in')),
+    failedParser: (name) => {
+      const f = loaded.registry.failedToLoad(name);
+      return f ? failedPluginText('parser', f) : undefined;
+    },
     output(name, a, log) {
       // A section split into parts (graphite mode: replicate or shard) is used whole.
       const sections = handlers.filter((h) => h.key === name || h.group?.name === name);

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { LogsterUsageError, splitParserOptions } from './args.js';
 import type { ParserDefinition, z } from '../plugin-api.js';
 import { suggestion } from '../config/suggest.js';
+import { coerceText } from '../schema/coerce.js';
 
 export interface ResolvedParser {
   def: ParserDefinition;
@@ -12,17 +13,32 @@ export interface ResolvedParser {
   dotted: string;
 }
 
-export async function resolveParser(name: string): Promise<ResolvedParser> {
+/** The parser plugins of `--config`'s plugin_paths, loaded only when a name is no built-in. */
+export interface ConfigParsers {
+  /** By name and alias; no built-ins. */
+  readonly parsers: ReadonlyMap<string, ParserDefinition>;
+  failedParser(name: string): string | undefined;
+}
+
+/**
+ * A built-in by name or Logster's dotted name, a parser plugin file (`./app.mjs`), or, with
+ * `--config`, a parser plugin of its plugin_paths by name (`fromConfig` loads them).
+ */
+export async function resolveParser(name: string, fromConfig?: () => Promise<ConfigParsers>): Promise<ResolvedParser> {
   if (/\.m?js$/.test(name)) {
-    const { importPluginFile } = await import('../plugins/loader.js');
+    const [{ importPluginFile }, { pluginShapeProblem }] = await Promise.all([import('../plugins/loader.js'), import('../plugins/registry.js')]);
+    const file = path.resolve(name);
     let defs;
     try {
-      defs = await importPluginFile(path.resolve(name));
+      defs = await importPluginFile(file);
     } catch (err) {
-      throw new LogsterUsageError(`cannot load the parser plugin ${name}: ${(err as Error).message}`);
+      const where = (err as { where?: string }).where ?? name;
+      throw new LogsterUsageError(`cannot load the parser plugin ${where}: ${(err as Error).message}`);
     }
-    const def = defs.find((d): d is ParserDefinition => d.kind === 'parser');
-    if (!def) throw new LogsterUsageError(`${name} defines no parser (use defineParser)`);
+    const def = defs.find((d): d is ParserDefinition => typeof d === 'object' && d !== null && d.kind === 'parser');
+    if (!def) throw new LogsterUsageError(`${name} defines no parser (write export default (api) => api.defineParser({...}))`);
+    const problem = pluginShapeProblem(def, true);
+    if (problem) throw new LogsterUsageError(`cannot use the parser plugin ${name}: ${problem}`);
     return { def, dotted: def.name };
   }
   const registry = (await import('../plugins/builtin-parsers.js')).builtinParserRegistry();
@@ -32,19 +48,30 @@ export async function resolveParser(name: string): Promise<ResolvedParser> {
     const m = /^logster\.parsers\.(\w+)\.(\w+)$/.exec(name);
     if (!m || m[1] !== m[2] || !registry.parsers.has(m[1]!)) {
       throw new LogsterUsageError(
-        `${name} is a Python module; sonde cannot load Python parsers. Use a built-in (${registry.parserList().flatMap((p) => p.aliases).join(', ')}) or port it to a .js parser plugin (README, "Writing a plugin").`,
+        `${name} is a Python module; sonde cannot load Python parsers. Use a built-in (${registry.parserList().flatMap((p) => p.aliases).join(', ')}) or port it to a .js parser plugin (docs/plugins.md).`,
       );
     }
     key = m[1]!;
   }
   const def = registry.parsers.get(key);
-  if (!def) {
-    const names = registry.parserList().flatMap((p) => [p.name, ...p.aliases]);
-    const hint = suggestion(name, names);
-    throw new LogsterUsageError(`unknown parser ${name}${hint ? ` (${hint})` : ''}; built-in parsers: ${registry.parserList().map((p) => [p.name, ...p.aliases].join('/')).join(', ')}`);
+  if (def) {
+    const alias = def.aliases[0];
+    return { def, dotted: alias ? `logster.parsers.${alias}.${alias}` : def.name };
   }
-  const alias = def.aliases[0];
-  return { def, dotted: alias ? `logster.parsers.${alias}.${alias}` : def.name };
+  const builtins = `built-in parsers: ${registry.parserList().map((p) => [p.name, ...p.aliases].join('/')).join(', ')}`;
+  const builtinNames = registry.parserList().flatMap((p) => [p.name, ...p.aliases]);
+  if (!fromConfig) {
+    const hint = suggestion(name, builtinNames);
+    throw new LogsterUsageError(`unknown parser ${name}${hint ? ` (${hint})` : ''}; ${builtins}. For a parser plugin, give its file (./${name}.mjs), or --config FILE to find it in that config's plugin_paths`);
+  }
+  const config = await fromConfig();
+  const plugin = config.parsers.get(name);
+  if (plugin) return { def: plugin, dotted: plugin.name };
+  const failed = config.failedParser(name);
+  if (failed) throw new LogsterUsageError(`parser ${name}: ${failed}. Fix that file (or name another parser)`);
+  const plugins = [...new Set(config.parsers.values())].map((p) => p.name);
+  const hint = suggestion(name, [...builtinNames, ...plugins]);
+  throw new LogsterUsageError(`unknown parser ${name}${hint ? ` (${hint})` : ''}; ${builtins}; parser plugins in the plugin_paths of the --config file: ${plugins.join(', ') || 'none'}`);
 }
 
 /** Turns `--parser-options "-l WARN,ERROR"` into the parser's options, as its optparse would. */
@@ -66,7 +93,9 @@ export function parserOptions(def: ParserDefinition, text: string | undefined): 
       v = words[++i];
       if (v === undefined) throw new LogsterUsageError(`parser ${def.name}: ${flag} option requires an argument`);
     }
-    out[f.key] = v;
+    // Typed as the parser's schema expects (`-s 100` for a number), as a config file would type it.
+    const schema = (def.schema.shape as Record<string, z.ZodType>)[f.key];
+    out[f.key] = schema ? coerceText(schema, v) : v;
   }
   return out;
 }

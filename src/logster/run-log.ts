@@ -3,6 +3,7 @@
 import { appendFileSync, renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { makeDirs } from '../files/make-dirs.js';
+import { logLine } from '../logging/log-args.js';
 
 /** Where a run prints: standard output (the stdout output, help) and standard error. */
 export interface Io {
@@ -51,22 +52,27 @@ export class RunLog {
       this.cannotWrite(this.file, (err as Error).message);
     }
   }
-  debug(msg: string): void {
+  // Called as a handler's logger too (`sonde logster --config`): pino's order `(fields, msg)` works.
+  debug(a: string | Record<string, unknown> | Error, b?: string | Record<string, unknown>): void {
     if (this.debugOn) {
+      const msg = logLine(a, b);
       this.write('DEBUG', msg);
       this.io.err(`sonde logster: ${msg}\n`);
     }
   }
-  info(msg: string): void {
+  info(a: string | Record<string, unknown> | Error, b?: string | Record<string, unknown>): void {
+    const msg = logLine(a, b);
     this.write('INFO', msg);
     if (this.debugOn) this.io.err(`sonde logster: ${msg}\n`);
   }
   /** Warnings and errors also go to stderr, which cron mails to the owner. */
-  warn(msg: string): void {
+  warn(a: string | Record<string, unknown> | Error, b?: string | Record<string, unknown>): void {
+    const msg = logLine(a, b);
     this.write('WARNING', msg);
     this.io.err(`sonde logster: ${msg}\n`);
   }
-  error(msg: string): void {
+  error(a: string | Record<string, unknown> | Error, b?: string | Record<string, unknown>): void {
+    const msg = logLine(a, b);
     this.write('ERROR', msg);
     this.io.err(`sonde logster: ${msg}\n`);
   }

@@ -16,6 +16,7 @@ import type { ConfigHandlers } from './config-handlers.js';
 import type { ParsedMetric, ParserInstance } from '../plugin-api.js';
 import { makeDirs } from '../files/make-dirs.js';
 import { suggestion } from '../config/suggest.js';
+import { parserInstanceProblem } from '../plugins/registry.js';
 
 export const EXIT_LOGSTER_USAGE = 2;
 
@@ -33,12 +34,16 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
       return 0;
     }
     a = parsed;
-    resolved = await resolveParser(a.parser);
+    const config = a.config;
+    const loadHandlers = async (file: string): Promise<ConfigHandlers> =>
+      (handlers ??= await (await import('./config-handlers.js')).loadConfigHandlers(file, (m) => new LogsterUsageError(m)));
+    // The config is read for a parser only when the name is no built-in: its plugin_paths may have it.
+    resolved = await resolveParser(a.parser, config ? () => loadHandlers(config) : undefined);
     if (a.parserHelp) {
       io.out(await parserHelp(resolved.def));
       return 0;
     }
-    handlers = a.config ? await (await import('./config-handlers.js')).loadConfigHandlers(a.config, (m) => new LogsterUsageError(m)) : undefined;
+    if (config) await loadHandlers(config);
     for (const o of a.outputs) {
       if (handlers?.names.has(o)) continue; // a handler section of --config, by that name
       if (o === 'cloudwatch') {
@@ -51,9 +56,16 @@ export async function logsterMain(argv: readonly string[], io: Io): Promise<numb
     }
     const opts = resolved.def.schema.safeParse(parserOptions(resolved.def, a.parserOptions));
     if (!opts.success) {
-      throw new LogsterUsageError(`parser ${resolved.def.name}: ${opts.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      const def = resolved.def;
+      const named = (key: string): string => {
+        const f = def.flags?.find((x) => x.key === key);
+        return f ? `${[f.short, f.long].filter(Boolean).join('/')} (${key})` : key;
+      };
+      throw new LogsterUsageError(`parser ${def.name}: ${opts.error.issues.map((i) => `${named(String(i.path[0] ?? ''))}${i.path.length > 1 ? `.${i.path.slice(1).join('.')}` : ''}: ${i.message}`).join('; ')}; check --parser-options`);
     }
     parser = resolved.def.create(opts.data);
+    const problem = parserInstanceProblem(`parser ${resolved.def.name}`, parser);
+    if (problem) throw new LogsterUsageError(problem);
   } catch (err) {
     if (err instanceof LogsterUsageError) {
       io.err(`${LOGSTER_USAGE}\n\nsonde logster: error: ${err.message}\n`);

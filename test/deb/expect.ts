@@ -22,6 +22,9 @@ export const STAT_PATHS = [
   '/var/cache/sonde/sonde-agent.cache',
   '/usr/lib/sonde/dist/sonde-logster.cjs',
   '/usr/lib/sonde/dist/sonde-logster.cache',
+  '/usr/lib/sonde/types/plugin.d.ts',
+  '/usr/lib/sonde/types/plugin-api.d.ts',
+  '/usr/lib/sonde/types/node_modules/zod/package.json',
   '/var/cache/sonde/sonde-logster.cache',
   '/etc/sonde/sonde.yaml',
   '/etc/sonde/conf.d',
@@ -66,6 +69,8 @@ export function checkFiles(out: string): void {
     expect(row(`/usr/lib/sonde/dist/${c}`).name).toContain(`/var/cache/sonde/${c}`);
     expect(row(`/var/cache/sonde/${c}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
   }
+  // The plugin API's types, for a `paths` entry of a TypeScript plugin (docs/plugins.md).
+  for (const f of ['plugin.d.ts', 'plugin-api.d.ts', 'node_modules/zod/package.json']) expect(row(`/usr/lib/sonde/types/${f}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
   expect(row('/etc/sonde/sonde.yaml')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
   for (const d of ['/etc/sonde/conf.d', '/etc/sonde/plugins']) expect(row(d)).toMatchObject({ type: 'directory', owner: 'root:root', mode: '755' });
   expect(row('/etc/logrotate.d/sonde')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });

@@ -1,6 +1,8 @@
 // What running one golden case comes to.
 import { writeFileAtomic } from '../../files/atomic-write.js';
 import { CaseError } from './case-files.js';
+import { logArgs } from '../../logging/log-args.js';
+import type { PluginLogFn, PluginLogger } from '../../plugin-api.js';
 
 export type CaseStatus = 'pass' | 'fail' | 'updated' | 'broken';
 
@@ -16,10 +18,14 @@ export interface CaseResult {
 /** What the plugin logged while a case ran, shown with a failure (a warning often says why). */
 export class CaseLog {
   readonly lines: string[] = [];
-  private readonly add = (level: string) => (msg: string, fields?: Record<string, unknown>) => {
-    if (this.lines.length < 50) this.lines.push(`${level}: ${msg}${fields && Object.keys(fields).length > 0 ? ` ${safeJson(fields)}` : ''}`);
-  };
-  readonly logger = { debug: () => undefined, info: this.add('info'), warn: this.add('warn'), error: this.add('error') };
+  // Both argument orders a plugin logger takes: ours (msg, fields) and pino's (fields, msg).
+  private readonly add =
+    (level: string): PluginLogFn =>
+    (a: unknown, b?: unknown) => {
+      const { msg, fields } = logArgs(a, b);
+      if (this.lines.length < 50) this.lines.push(`${level}: ${msg}${fields && Object.keys(fields).length > 0 ? ` ${safeJson(fields)}` : ''}`);
+    };
+  readonly logger: PluginLogger = { debug: () => undefined, info: this.add('info'), warn: this.add('warn'), error: this.add('error') };
 
   /** The lines as an indented block for a failure's detail; empty when nothing was logged. */
   text(): string {
