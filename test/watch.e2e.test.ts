@@ -168,8 +168,8 @@ describe('sonde watch', () => {
     const plugin = path.join(dir, 'picky.mjs');
     writeFileSync(
       plugin,
-      `export default { kind: 'parser', name: 'picky', aliases: [], description: 'test', schema: { safeParse: (v) => ({ success: true, data: v }) },
-  create() { let n = 0; return { parseLine(l) { if (l.includes('bad')) throw new Error('cannot read ' + l); n++; }, report() { const r = [{ name: 'good', value: n }]; n = 0; return r; } }; } };\n`,
+      `export default (api) => api.defineParser({ name: 'picky', description: 'test', schema: api.z.object({}),
+  create() { let n = 0; return { parseLine(l) { if (l.includes('bad')) throw new Error('cannot read ' + l); n++; }, report() { const r = [{ name: 'good', value: n }]; n = 0; return r; } }; } });\n`,
     );
     const log = path.join(dir, 'x.log');
     writeFileSync(log, '');
