@@ -61,6 +61,15 @@ function sink() {
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-mysql-'));
 const children = [];
+// Stopped from outside (Ctrl-C, a timeout), the benchmark takes its servers and its sonde with it:
+// left running they would load the machine for whatever is measured next.
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(sig, () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+    process.exit(130);
+  });
+}
 
 /** A MariaDB instance in its own dir, on its own socket, answering as root over unix_socket. */
 async function startInstance(template, i) {
