@@ -20,9 +20,13 @@ const shipped = path.join(root, 'config', 'sonde.yaml');
 const seconds = numberArg('seconds', 60);
 const runs = numberArg('runs', 15);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'sonde-bench-'));
+// NODE_EXTRA_CA_CERTS makes every node process read and parse a certificate file as it starts
+// (about 130 ms with Debian's bundle), the baseline's too, which hides the ratios: unset here.
+const extraCerts = process.env.NODE_EXTRA_CA_CERTS;
+delete process.env.NODE_EXTRA_CA_CERTS;
 
 try {
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${runs} runs of each, in turn with node -e 0\n`);
+  console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; ${runs} runs of each, in turn with node -e 0${extraCerts ? ` (NODE_EXTRA_CA_CERTS=${extraCerts} unset for all of them)` : ''}\n`);
   // The shipped config's state_dir is /var/lib/sonde: the bench keeps its state in tmp (--state-dir).
   const env = { XDG_STATE_HOME: path.join(tmp, 'state') };
   const base = { cmd: process.execPath, args: ['-e', '0'] };
