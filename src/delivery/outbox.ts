@@ -338,6 +338,18 @@ export class Outbox {
   }
 
   /** The first `count` samples of `batch` were accepted: counted, settled, and no longer in flight. */
+  /** The upstream has all of `batch`: counted, off the spool's books, and into the resend window. */
+  private acceptWhole(batch: readonly Sample[]): void {
+    this.stats.sent += batch.length;
+    this.stats.batches++;
+    if (this.inflight === batch) {
+      if (this.inflightFromDisk) this.reader?.sent(batch.length);
+      this.inflight = undefined;
+      this.settled();
+    }
+    this.window.accepted(batch, performance.now());
+  }
+
   private acceptHead(batch: readonly Sample[], count: number): void {
     this.stats.sent += count;
     this.window.accepted(batch.slice(0, count), performance.now());
@@ -375,14 +387,7 @@ export class Outbox {
       try {
         const accepted = acceptedCount(await sendWithDeadline(this.send, batch, sendTimeout, ctrl), batch.length);
         if (accepted < batch.length) throw new PartialSendError(accepted, `the handler reported ${accepted} of the batch's ${batch.length} samples accepted`);
-        this.stats.sent += batch.length;
-        this.stats.batches++;
-        if (this.inflight === batch) {
-          if (this.inflightFromDisk) this.reader?.sent(batch.length);
-          this.inflight = undefined;
-          this.settled();
-        }
-        this.window.accepted(batch, performance.now());
+        this.acceptWhole(batch);
         if (this.attempt > 0) this.events.recovered(this.attempt);
         this.attempt = 0;
       } catch (err) {
@@ -397,14 +402,7 @@ export class Outbox {
           // The head the upstream took is done with; only the rest stays in flight.
           const head = acceptedCount(err.accepted, batch.length);
           if (head >= batch.length) {
-            this.stats.sent += batch.length;
-            this.stats.batches++;
-            if (this.inflight === batch) {
-              if (this.inflightFromDisk) this.reader?.sent(batch.length);
-              this.inflight = undefined;
-              this.settled();
-            }
-            this.window.accepted(batch, performance.now());
+            this.acceptWhole(batch);
             continue;
           }
           if (head > 0) this.acceptHead(batch, head);
