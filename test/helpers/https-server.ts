@@ -11,11 +11,10 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import httpHandler from '../../handlers/http/http.js';
 import type { OutboxSettings } from '../../src/config/types.js';
-import { Outbox, type OutboxEvents } from '../../src/delivery/outbox.js';
+import type { Outbox } from '../../src/delivery/outbox.js';
 import { PathRenderer } from '../../src/model/naming.js';
 import type { Sample } from '../../src/model/sample.js';
-import type { HandlerContext } from '../../src/plugin-api.js';
-import { recordingLog } from './plugin-log.js';
+import { harness } from './handler-harness.js';
 
 export interface Certs {
   readonly ca: string;
@@ -160,39 +159,16 @@ export interface RunningHttp {
 }
 
 export function startHttp(config: Record<string, unknown>, outbox: Partial<OutboxSettings> = {}, renderer: PathRenderer = paths): RunningHttp {
-  const cfg = httpHandler.schema.parse(config);
-  const { log, said } = recordingLog();
-  const failures: Error[] = [];
-  const rejections: Rejection[] = [];
-  let state: unknown;
-  const ctx = (signal: AbortSignal) => ({ config: cfg, state, path: (n: Sample['name']) => renderer.render(n), signal, log, host: renderer.host }) as HandlerContext<typeof cfg, never>;
-  const events: OutboxEvents = {
-    sendFailed: (err) => void failures.push(err),
-    recovered() {},
-    dropped() {},
-    rejected: (count, _first, reason) => void rejections.push({ count, reason: reason.message }),
-  };
-  const ob = new Outbox(
-    'http',
-    { ...SETTINGS, ...outbox },
-    async (batch, signal) => {
-      state ??= await httpHandler.init!(ctx(signal) as never);
-      await httpHandler.send(batch, ctx(signal));
-    },
-    events,
-  );
-  ob.start();
+  const h = harness(httpHandler, config, { settings: { ...SETTINGS, ...outbox }, context: { path: (n) => renderer.render(n), host: renderer.host } });
   return {
-    push: (s) => ob.push(s),
-    outbox: ob,
-    failures,
-    rejections,
-    said,
-    async stop(ms = 10_000) {
-      const left = await ob.drain(performance.now() + ms);
-      if (state !== undefined) await httpHandler.close!(ctx(new AbortController().signal));
-      return left;
+    push: h.push,
+    outbox: h.outbox,
+    failures: h.failures,
+    said: h.said,
+    get rejections() {
+      return h.rejected.map((r) => ({ count: r.count, reason: r.reason.message }));
     },
+    stop: (ms = 10_000) => h.stop(ms),
   };
 }
 

@@ -9,12 +9,11 @@ import os from 'node:os';
 import path from 'node:path';
 import memcachedQueue from '../../handlers/memcached_queue/memcached_queue.js';
 import type { OutboxSettings } from '../../src/config/types.js';
-import { Outbox, type OutboxEvents } from '../../src/delivery/outbox.js';
+import type { Outbox } from '../../src/delivery/outbox.js';
 import { Spool } from '../../src/delivery/spool.js';
 import type { Sample } from '../../src/model/sample.js';
-import type { HandlerContext } from '../../src/plugin-api.js';
 import { freePort } from './carbon.js';
-import { recordingLog } from './plugin-log.js';
+import { harness } from './handler-harness.js';
 
 export const MEMCACHED = '/usr/bin/memcached';
 
@@ -160,35 +159,8 @@ export const QUEUE_OUTBOX: OutboxSettings = { batchSize: 500, flushInterval: 10,
 
 /** The memcached_queue handler with its real outbox (and a disk spool in `spoolDir`), its context as the core gives it. */
 export function startQueueHandler(config: Record<string, unknown>, opts: { outbox?: Partial<OutboxSettings>; spoolDir?: string; host?: string } = {}): QueueHandler {
-  const cfg = memcachedQueue.schema.parse(config);
-  const { log, said } = recordingLog();
-  const failures: Error[] = [];
-  let state: unknown;
-  const base = { config: cfg, path: (n: Sample['name']) => [n.collector, ...n.segments].join('.'), log, host: opts.host ?? 'web01' };
-  const ctx = (signal: AbortSignal) => ({ ...base, state, signal }) as HandlerContext<typeof cfg, never>;
-  const events: OutboxEvents = { sendFailed: (e) => void failures.push(e), recovered() {}, dropped() {} };
   const settings = { ...QUEUE_OUTBOX, ...opts.outbox, ...(opts.spoolDir ? { spool: true, spoolMaxBytes: 1024 ** 3, spoolMaxAge: 86_400_000 } : {}) };
   const spool = opts.spoolDir ? new Spool(opts.spoolDir, { maxBytes: 1024 ** 3, maxAge: 86_400_000 }) : undefined;
-  const ob = new Outbox(
-    'memcached_queue',
-    settings,
-    async (batch, signal) => {
-      state ??= memcachedQueue.init!(ctx(signal) as never);
-      return memcachedQueue.send(batch, ctx(signal));
-    },
-    events,
-    spool,
-  );
-  ob.start();
-  return {
-    push: (s) => ob.push(s),
-    outbox: ob,
-    failures,
-    said,
-    async stop(ms = 20_000) {
-      const left = await ob.drain(performance.now() + ms);
-      if (state !== undefined) await memcachedQueue.close!(ctx(new AbortController().signal));
-      return left;
-    },
-  };
+  const h = harness(memcachedQueue, config, { settings, spool, context: { path: (n) => [n.collector, ...n.segments].join('.'), host: opts.host ?? 'web01' } });
+  return { push: h.push, outbox: h.outbox, failures: h.failures, said: h.said, stop: (ms = 20_000) => h.stop(ms) };
 }

@@ -10,12 +10,11 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import statsd from '../../handlers/statsd/statsd.js';
 import type { OutboxSettings } from '../../src/config/types.js';
-import { Outbox, type OutboxEvents } from '../../src/delivery/outbox.js';
+import type { Outbox } from '../../src/delivery/outbox.js';
 import type { PathRenderer } from '../../src/model/naming.js';
 import type { Sample } from '../../src/model/sample.js';
-import type { HandlerContext } from '../../src/plugin-api.js';
 import { freePort } from './carbon.js';
-import { recordingLog } from './plugin-log.js';
+import { harness } from './handler-harness.js';
 
 const STATS_JS = path.resolve(import.meta.dirname, '..', '..', 'node_modules', 'statsd', 'stats.js');
 
@@ -167,34 +166,15 @@ export const TEST_OUTBOX: OutboxSettings = { batchSize: 1000, flushInterval: 10,
 
 /** Starts the handler with `config` (its YAML section as an object), with a state directory when given one. */
 export function startHandler(config: Record<string, unknown>, paths: PathRenderer, stateDir?: string, outbox: Partial<OutboxSettings> = {}): RunningHandler {
-  const cfg = statsd.schema.parse(config);
-  const { log, said } = recordingLog();
-  const failures: Error[] = [];
-  const rejected: RunningHandler['rejected'] = [];
-  const base = { config: cfg, path: (n: Sample['name']) => paths.render(n), log, stateDir };
-  let state: unknown;
-  const ctx = (signal: AbortSignal) => ({ ...base, state, signal }) as HandlerContext<typeof cfg, never>;
-  const events: OutboxEvents = { sendFailed: (err) => void failures.push(err), recovered() {}, dropped() {}, rejected: (count, first, reason) => void rejected.push({ count, first, reason }) };
-  const ob = new Outbox(
-    'statsd',
-    { ...TEST_OUTBOX, ...outbox },
-    async (batch, signal) => {
-      state ??= await statsd.init!(ctx(signal) as never);
-      await statsd.send(batch, ctx(signal));
-    },
-    events,
-  );
-  ob.start();
+  const h = harness(statsd, config, { settings: { ...TEST_OUTBOX, ...outbox }, context: { path: (n) => paths.render(n), stateDir } });
   return {
-    push: (s) => ob.push(s),
-    outbox: ob,
-    failures,
-    said,
-    rejected,
+    push: h.push,
+    outbox: h.outbox,
+    failures: h.failures,
+    said: h.said,
+    rejected: h.rejected,
     async stop() {
-      const left = await ob.drain(performance.now() + 10_000);
-      expect(left).toEqual([]);
-      if (state !== undefined) await statsd.close!(ctx(new AbortController().signal));
+      expect(await h.stop(10_000)).toEqual([]);
     },
   };
 }
