@@ -5,6 +5,7 @@ import { cpSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE } from './helpers/sonde.js';
+import { onTerminal } from './helpers/terminal.js';
 import { tmpdir, writeFiles } from './helpers/tmp.js';
 
 const REPO = path.resolve(import.meta.dirname, '..');
@@ -75,8 +76,7 @@ describe('sonde run on a terminal', () => {
       'sonde.yaml': `hostname: web01\nproc_root: ${path.join(FIX, 'proc', 'e2e-0')}\nstate_dir: ${dir}/state\nplugin_paths: []\ninterval: 2s\ncollectors:\n  memory: {}\n  loadavg: { interval: 4s }\n  cpu: { enabled: false }\nhandlers:\n  stdout: {}\n`,
     })['sonde.yaml']!;
     // script(1) gives sonde a terminal for stdin, stdout and stderr; Ctrl-C is typed into it.
-    const cmd = [process.execPath, BUNDLE, 'run', '--config', cfg].map((w) => `'${w}'`).join(' ');
-    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'dumb' } });
+    const child = onTerminal([process.execPath, BUNDLE, 'run', '--config', cfg]);
     let out = '';
     let firstSampleAt: number | undefined;
     child.stdout.setEncoding('utf8').on('data', (d: string) => {

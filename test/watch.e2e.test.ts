@@ -1,10 +1,10 @@
 // `sonde watch LOG --parser NAME`: lines appended to a log while it runs (its output a pipe, so
 // plain repeated blocks), the figures printed against hand-computed ones.
-import { spawn } from 'node:child_process';
 import { appendFileSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE, RunningSonde, sonde } from './helpers/sonde.js';
+import { onTerminal } from './helpers/terminal.js';
 import { tmpdir } from './helpers/tmp.js';
 
 const FIX = path.join(import.meta.dirname, 'fixtures', 'parsers');
@@ -192,9 +192,8 @@ describe('sonde watch', () => {
     const dir = tmpdir();
     const log = path.join(dir, 'app.log');
     writeFileSync(log, '');
-    const cmd = [process.execPath, BUNDLE, 'watch', log, '--pattern', 'status=(?<status>\\d{3})', '--every', '300ms'].map((w) => `'${w}'`).join(' ');
     // script(1) gives sonde a terminal; Ctrl-C is typed into it.
-    const child = spawn('script', ['-qefc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'dumb' } });
+    const child = onTerminal([process.execPath, BUNDLE, 'watch', log, '--pattern', 'status=(?<status>\\d{3})', '--every', '300ms']);
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
