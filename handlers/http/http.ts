@@ -18,7 +18,9 @@ import { RemoteWriteBody } from './remote-write.js';
 import { classify, influxDropped, retryAfterMs } from './response-class.js';
 import { describeTlsError, tlsOptions, type TlsConfig } from './tls.js';
 
-const gzip = promisify(zlib.gzip);
+// Made on first use: zlib is not loaded by an agent (or a `sonde once`) that never gzips a body.
+let gzipAsync: ((data: zlib.InputType) => Promise<Buffer>) | undefined;
+const gzip = (data: zlib.InputType): Promise<Buffer> => (gzipAsync ??= promisify(zlib.gzip))(data);
 
 export const FORMATS = ['json', 'diamond_json', 'graphite', 'influx', 'prometheus_remote_write'] as const;
 type Format = (typeof FORMATS)[number];

@@ -75,6 +75,20 @@ if (argv[0] === 'run') {
 }
 const dist = path.dirname(fileURLToPath(import.meta.url));
 
+declare const SONDE_VERSION: string | undefined;
+
+/**
+ * `sonde --version` alone is answered here, as the agent's command line would answer it, without
+ * loading the agent: a package's post-install script or a configuration-management run that asks
+ * for the version gets it in the time node itself takes to start.
+ */
+function versionOnly(args: readonly string[]): boolean {
+  if (args.length !== 1 || args[0] !== '--version' || typeof SONDE_VERSION !== 'string') return false;
+  process.stdout.write(`${SONDE_VERSION}\n`);
+  return true;
+}
+
+
 /**
  * `sonde run` imports the same agent built as an ES module, dist/sonde-agent.mjs, without a cache:
  * V8 would reject one anyway (the flags above differ from the build's), a long-running agent
@@ -85,16 +99,24 @@ function runAgent(argv: readonly string[]): Promise<number> {
   return (import(new URL('./sonde-agent.mjs', import.meta.url).href) as Promise<Bundle>).then((b) => b.run(argv, (url) => import(url)));
 }
 
-(argv[0] === 'logster' ? runCached(path.join(dist, 'sonde-logster.cjs'), argv.slice(1)) : argv[0] === 'run' ? runAgent(argv) : runCached(path.join(dist, 'sonde-agent.cjs'), argv)).then(
-  (code) => {
-    process.exitCode = code;
-    // Give stdout a chance to drain before a forced exit (pipes are asynchronous).
-    if (process.stdout.writableLength === 0) process.exit(code);
-    else process.stdout.once('drain', () => process.exit(code));
-  },
-  (err: unknown) => {
-    const e = err instanceof Error ? err : new Error(String(err));
-    process.stderr.write(`sonde: unexpected error: ${e.stack ?? e.message}\n`);
-    process.exit(1);
-  },
-);
+function main(args: readonly string[]): Promise<number> {
+  if (args[0] === 'logster') return runCached(path.join(dist, 'sonde-logster.cjs'), args.slice(1));
+  if (args[0] === 'run') return runAgent(args);
+  return runCached(path.join(dist, 'sonde-agent.cjs'), args);
+}
+
+if (!versionOnly(argv)) {
+  main(argv).then(
+    (code) => {
+      process.exitCode = code;
+      // Give stdout a chance to drain before a forced exit (pipes are asynchronous).
+      if (process.stdout.writableLength === 0) process.exit(code);
+      else process.stdout.once('drain', () => process.exit(code));
+    },
+    (err: unknown) => {
+      const e = err instanceof Error ? err : new Error(String(err));
+      process.stderr.write(`sonde: unexpected error: ${e.stack ?? e.message}\n`);
+      process.exit(1);
+    },
+  );
+}
