@@ -91,7 +91,7 @@ LoadPlugin write_graphite
   );
 
   const agents = [
-    { name: 'sonde', proc: startProcess(process.execPath, [path.join(root, 'dist', 'sonde.mjs'), 'run', '--config', sondeCfg]), sink: sondeSink },
+    { name: 'sonde', proc: startProcess(process.execPath, [path.join(root, 'dist', 'sonde.cjs'), 'run', '--config', sondeCfg]), sink: sondeSink },
     { name: 'collectd', proc: startProcess('/usr/sbin/collectd', ['-f', '-C', collectdCfg]), sink: collectdSink },
   ];
   children.push(...agents.map((a) => a.proc));

@@ -15,7 +15,7 @@ import path from 'node:path';
 import { cpuMs, median, numberArg, rssKiB, sleep, startProcess, table, timeOnce } from './lib.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
-const bundle = path.join(root, 'dist', 'sonde.mjs');
+const bundle = path.join(root, 'dist', 'sonde.cjs');
 const shipped = path.join(root, 'config', 'sonde.yaml');
 const seconds = numberArg('seconds', 60);
 const runs = numberArg('runs', 15);

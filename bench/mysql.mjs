@@ -135,7 +135,7 @@ async function measure(instances, n) {
       '',
     ].join('\n'),
   );
-  const sonde = startProcess(process.execPath, [...nodeFlags, path.join(root, 'dist', 'sonde.mjs'), 'run', '--config', cfg]);
+  const sonde = startProcess(process.execPath, [...nodeFlags, path.join(root, 'dist', 'sonde.cjs'), 'run', '--config', cfg]);
   children.push(sonde);
   const exporters = [];
   for (const i of use) {

@@ -61,7 +61,7 @@ sh(`chown -R _sonde:_sonde ${copy}`);
 const asSonde = ['setpriv', '--reuid=_sonde', '--regid=_sonde', '--init-groups', '--no-new-privs', '--'];
 const runs = [
   { name: 'installed package (/usr/bin/sonde)', cmd: [...asSonde, '/usr/bin/sonde', 'run', '--config', '/etc/sonde/sonde.yaml'], sink: sinks[0] },
-  { name: 'source tree (node dist/sonde.mjs)', cmd: [...asSonde, process.execPath, path.join(root, 'dist/sonde.mjs'), 'run', '--config', path.join(copy, 'etc/sonde.yaml')], sink: sinks[1] },
+  { name: 'source tree (node dist/sonde.cjs)', cmd: [...asSonde, process.execPath, path.join(root, 'dist/sonde.cjs'), 'run', '--config', path.join(copy, 'etc/sonde.yaml')], sink: sinks[1] },
 ].map((r) => ({ ...r, child: spawn(r.cmd[0], r.cmd.slice(1), { stdio: 'ignore' }) }));
 await sleep(warmup * 1000);
 // setpriv execs the agent: the pid is the agent's own.

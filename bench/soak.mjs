@@ -27,7 +27,7 @@ import path from 'node:path';
 import { numberArg, rssKiB, sleep, table } from './lib.mjs';
 
 const root = path.resolve(import.meta.dirname, '..');
-const bundle = path.join(root, 'dist', 'sonde.mjs');
+const bundle = path.join(root, 'dist', 'sonde.cjs');
 const minutes = numberArg('minutes', 10);
 const names = numberArg('names', 200);
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'sonde-soak-'));

@@ -1,4 +1,4 @@
-// Bundles sonde into dist/: sonde.mjs (what the `sonde` bin runs) only chooses between
+// Bundles sonde into dist/: sonde.cjs (what the `sonde` bin runs) only chooses between
 // sonde-agent.mjs (`sonde run`), sonde-agent.cjs (the same code, for every other command but one)
 // and sonde-logster.cjs (`sonde logster`, started by cron every few minutes, so it loads only the
 // log reader, the parsers and Logster's outputs). The two .cjs run from V8's code cache
@@ -283,7 +283,16 @@ async function pluginTypes() {
 
 await Promise.all([
   pluginTypes(),
-  build({ ...common, entryPoints: ['src/entries/sonde.ts'], outfile: 'dist/sonde.mjs', banner: { js: '#!/usr/bin/env node' } }),
+  // CommonJS: an ES module as the main script starts node's ES module loader first (about 16 M
+  // instructions, 5 % of a `sonde check-config`); `sonde run` still imports the agent as a module.
+  build({
+    ...common,
+    format: 'cjs',
+    entryPoints: ['src/entries/sonde.ts'],
+    outfile: 'dist/sonde.cjs',
+    banner: { js: "#!/usr/bin/env node\nvar __sondeImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
+    define: { ...common.define, 'import.meta.url': '__sondeImportMetaUrl' },
+  }),
   // The agent twice: an ES module for `sonde run` (about 2 MB less resident than the same code run
   // as CommonJS), CommonJS for every other command, run from its code cache (see sonde.ts).
   build({ ...common, entryPoints: ['src/entries/sonde-agent.ts'], outfile: 'dist/sonde-agent.mjs', plugins: [startupShims, lazyModules, zodEnglishOnly, lazyStringWidth, lazySegmenter, noPinoTransports, vendorOnDemand(VENDORED)] }),
@@ -325,7 +334,7 @@ await Promise.all([
   try {
     // A collector that fails on this machine (no /proc/diskstats in a container) still leaves the
     // cache of everything else; without one, every command works and only starts slower.
-    const r = spawnSync(process.execPath, ['dist/sonde.mjs', 'once', '--config', 'scripts/code-cache-sonde.yaml'], {
+    const r = spawnSync(process.execPath, ['dist/sonde.cjs', 'once', '--config', 'scripts/code-cache-sonde.yaml'], {
       env: { ...process.env, SONDE_WRITE_CODE_CACHE: '1', SONDE_CODE_CACHE_DIR: dir },
       stdio: ['ignore', 'ignore', 'pipe'],
       encoding: 'utf8',
@@ -347,7 +356,7 @@ await Promise.all([
     const log = path.join(dir, 'mail.log');
     // The same log the Debian package's postinst runs to make the cache for the node it installs on.
     copyFileSync(new URL('code-cache-mail.log', import.meta.url), log);
-    execFileSync(process.execPath, ['dist/sonde.mjs', 'logster', '--from-start', '-s', dir, '-l', dir, '-o', 'stdout', 'PostfixLogster', log], {
+    execFileSync(process.execPath, ['dist/sonde.cjs', 'logster', '--from-start', '-s', dir, '-l', dir, '-o', 'stdout', 'PostfixLogster', log], {
       env: { ...process.env, SONDE_WRITE_CODE_CACHE: '1' },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

@@ -31,7 +31,7 @@ if (changelogVersion(changelog) !== pkg.version) {
   );
   process.exit(1);
 }
-if (!existsSync(path.join(root, 'dist/sonde.mjs'))) {
+if (!existsSync(path.join(root, 'dist/sonde.cjs'))) {
   console.error('deb: dist/ is missing: run "npm run deb", which builds it first');
   process.exit(1);
 }
@@ -59,8 +59,8 @@ mkdirSync(path.join(tree, 'dist'));
 for (const f of readdirSync(path.join(root, 'dist'))) {
   if (/\.(mjs|cjs)$/.test(f)) copyFileSync(path.join(root, 'dist', f), path.join(tree, 'dist', f));
 }
-// /usr/bin/sonde links to sonde.mjs: run it with Debian's node, not the first node on PATH.
-const entry = path.join(tree, 'dist/sonde.mjs');
+// /usr/bin/sonde links to sonde.cjs: run it with Debian's node, not the first node on PATH.
+const entry = path.join(tree, 'dist/sonde.cjs');
 writeFileSync(entry, readFileSync(entry, 'utf8').replace(/^#!\/usr\/bin\/env node\n/, '#!/usr/bin/node\n'));
 chmodSync(entry, 0o755);
 

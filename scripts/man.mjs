@@ -15,7 +15,7 @@ const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url),
 const WIDTH = 72;
 
 const help = (...args) =>
-  execFileSync(process.execPath, ['dist/sonde.mjs', ...args, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: String(WIDTH) } }).trimEnd();
+  execFileSync(process.execPath, ['dist/sonde.cjs', ...args, '--help'], { encoding: 'utf8', env: { ...process.env, COLUMNS: String(WIDTH) } }).trimEnd();
 
 /** Wraps lines longer than WIDTH at spaces, continuing under the line's own indent plus two (or its help column). */
 function wrap(text) {

@@ -30,7 +30,7 @@ describe('debian/', () => {
   });
 
   it('sonde check-config passes the packaged config, with the hint that no handler is enabled', () => {
-    const r = spawnSync(process.execPath, [path.join(root, 'dist/sonde.mjs'), 'check-config', '--config', path.join(root, 'debian/etc/sonde.yaml')], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(root, 'dist/sonde.cjs'), 'check-config', '--config', path.join(root, 'debian/etc/sonde.yaml')], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('collectors: cpu, memory, loadavg, diskspace, iostat, vmstat');
     expect(r.stderr).toMatch(/^warning: no handler is enabled in .*debian\/etc\/sonde\.yaml: samples are collected and thrown away\. Enable one under handlers:/m);
@@ -80,7 +80,7 @@ describe('debian/', () => {
     const page = path.join(tmpdir(), 'sonde.1');
     execFileSync(process.execPath, [path.join(root, 'scripts/man.mjs'), page, '2026-01-01'], { cwd: root });
     const roff = readFileSync(page, 'utf8');
-    const help = execFileSync(process.execPath, [path.join(root, 'dist/sonde.mjs'), '--help'], { encoding: 'utf8' });
+    const help = execFileSync(process.execPath, [path.join(root, 'dist/sonde.cjs'), '--help'], { encoding: 'utf8' });
     const commands = [...help.matchAll(/^ {2}sonde (\S+)/gm)].map((m) => m[1]);
     expect(commands).toContain('logster');
     for (const c of commands) expect(roff, c).toContain(`.SS "sonde ${c}"`);

@@ -48,22 +48,22 @@ describe('the agent bundle\'s code cache', () => {
     expect(once(BUNDLE, ['--max-semi-space-size=2'])).toEqual({ status: 0, stderr: '', lines: EXPECTED });
     const d = distCopy();
     writeFileSync(path.join(d, 'sonde-agent.cache'), Buffer.alloc(4096, 0xa5));
-    expect(once(path.join(d, 'sonde.mjs'))).toEqual({ status: 0, stderr: '', lines: EXPECTED });
+    expect(once(path.join(d, 'sonde.cjs'))).toEqual({ status: 0, stderr: '', lines: EXPECTED });
     writeFileSync(path.join(d, 'sonde-agent.cache'), readFileSync(path.join(DIST, 'sonde-agent.cache')).subarray(0, 5000));
-    expect(once(path.join(d, 'sonde.mjs'))).toEqual({ status: 0, stderr: '', lines: EXPECTED });
+    expect(once(path.join(d, 'sonde.cjs'))).toEqual({ status: 0, stderr: '', lines: EXPECTED });
     rmSync(path.join(d, 'sonde-agent.cache'));
     mkdirSync(path.join(d, 'sonde-agent.cache'));
-    expect(once(path.join(d, 'sonde.mjs'))).toEqual({ status: 0, stderr: '', lines: EXPECTED });
+    expect(once(path.join(d, 'sonde.cjs'))).toEqual({ status: 0, stderr: '', lines: EXPECTED });
     rmSync(path.join(d, 'sonde-agent.cache'), { recursive: true });
-    expect(once(path.join(d, 'sonde.mjs'))).toEqual({ status: 0, stderr: '', lines: EXPECTED });
+    expect(once(path.join(d, 'sonde.cjs'))).toEqual({ status: 0, stderr: '', lines: EXPECTED });
   });
 
   it('SONDE_WRITE_CODE_CACHE=1 writes it after the run (what the build and the Debian package do)', () => {
     const d = distCopy();
     rmSync(path.join(d, 'sonde-agent.cache'));
-    expect(once(path.join(d, 'sonde.mjs'), [], { SONDE_WRITE_CODE_CACHE: '1' })).toEqual({ status: 0, stderr: '', lines: EXPECTED });
+    expect(once(path.join(d, 'sonde.cjs'), [], { SONDE_WRITE_CODE_CACHE: '1' })).toEqual({ status: 0, stderr: '', lines: EXPECTED });
     expect(statSync(path.join(d, 'sonde-agent.cache')).size).toBeGreaterThan(100_000);
-    expect(once(path.join(d, 'sonde.mjs'))).toEqual({ status: 0, stderr: '', lines: EXPECTED });
+    expect(once(path.join(d, 'sonde.cjs'))).toEqual({ status: 0, stderr: '', lines: EXPECTED });
   });
 
   it('--version and check-config run from it too', () => {

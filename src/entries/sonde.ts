@@ -1,4 +1,4 @@
-// Entry point of dist/sonde.mjs, the file `bin/sonde` runs. It only picks a bundle:
+// Entry point of dist/sonde.cjs, the file `bin/sonde.cjs` runs (and /usr/bin/sonde links to). It only picks a bundle:
 // `sonde logster`, which cron starts every few minutes, runs dist/sonde-logster.cjs (the log
 // reader, the parsers and Logster's outputs: about a fifth of the agent's code), everything else
 // runs dist/sonde-agent.cjs. Compiling the whole agent was ~50 ms of every cron run. Both run from
@@ -57,7 +57,7 @@ const argv = process.argv.slice(2);
  * NODE_OPTIONS): every second it reads a few /proc files, work that V8's optimizing compiler
  * (TurboFan) makes no faster but whose code and compiler memory stay resident (~4 MB), and a
  * young generation that grew during start-up stays large (~2 MB). Both apply from here on.
- * TurboFan makes parsing a large log backlog about a third faster; `node --max-opt=3 sonde.mjs run`
+ * TurboFan makes parsing a large log backlog about a third faster; `node --max-opt=3 sonde.cjs run`
  * keeps it (node refuses --max-opt in NODE_OPTIONS; the check below reads both anyway).
  */
 const AGENT_V8_FLAGS: Record<string, string> = {

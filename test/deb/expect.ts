@@ -15,7 +15,7 @@ export const UPGRADE_VERSION = `${VERSION}+upgradetest1`;
 /** `stat -c '%F|%U|%G|%a|%N'` for each path; run in the system under test. */
 export const STAT_PATHS = [
   '/usr/bin/sonde',
-  '/usr/lib/sonde/dist/sonde.mjs',
+  '/usr/lib/sonde/dist/sonde.cjs',
   '/usr/lib/sonde/dist/sonde-agent.mjs',
   '/usr/lib/sonde/dist/sonde-agent.cjs',
   '/usr/lib/sonde/dist/sonde-agent.cache',
@@ -61,8 +61,8 @@ export function checkFiles(out: string): void {
     return r!;
   };
   expect(row('/usr/bin/sonde').type).toBe('symbolic link');
-  expect(row('/usr/bin/sonde').name).toContain('sonde/dist/sonde.mjs');
-  expect(row('/usr/lib/sonde/dist/sonde.mjs')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '755' });
+  expect(row('/usr/bin/sonde').name).toContain('sonde/dist/sonde.cjs');
+  expect(row('/usr/lib/sonde/dist/sonde.cjs')).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '755' });
   for (const f of ['sonde-agent.mjs', 'sonde-agent.cjs', 'sonde-logster.cjs']) expect(row(`/usr/lib/sonde/dist/${f}`)).toMatchObject({ type: 'regular file', owner: 'root:root', mode: '644' });
   // The code caches: made by postinst for this node, readable by cron runs as _sonde.
   for (const c of ['sonde-agent.cache', 'sonde-logster.cache']) {

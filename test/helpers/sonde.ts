@@ -1,9 +1,9 @@
-// Runs the built bundle (dist/sonde.mjs) as an operator would.
+// Runs the built bundle (dist/sonde.cjs) as an operator would.
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-export const BUNDLE = path.resolve(import.meta.dirname, '..', '..', 'dist', 'sonde.mjs');
+export const BUNDLE = path.resolve(import.meta.dirname, '..', '..', 'dist', 'sonde.cjs');
 
 function requireBundle(): void {
   if (!existsSync(BUNDLE)) throw new Error(`${BUNDLE} is missing: run "npm run build" (npm test does it in pretest)`);
