@@ -85,6 +85,39 @@ function checked(
   return n;
 }
 
+/** What a duration or size schema is built from. */
+interface Unit {
+  readonly kind: 'duration' | 'size';
+  readonly parse: (v: string | number) => number | undefined;
+  readonly show: (n: number) => string;
+  readonly example: string;
+  /** What a bare number counts, in the output's unit. */
+  readonly unit: number;
+}
+
+const DURATION: Unit = { kind: 'duration', parse: parseDuration, show: showDuration, example: DURATION_EXAMPLE, unit: 1000 };
+const SIZE: Unit = { kind: 'size', parse: parseBytes, show: showBytes, example: SIZE_EXAMPLE, unit: 1 };
+
+function unitSchema(u: Unit, min: number, max: number) {
+  const input = textOrNumber();
+  valueKinds.set(input, u.kind);
+  valueRanges.set(input, { min: u.show(min), max: u.show(max), zero: min === 0 });
+  return input.transform((v, ctx): number => checked(v, ctx, u.parse, u.show, min, max, u.example, u.unit));
+}
+
+/**
+ * One schema per kind and range: every section's interval, timeout, retry and spool settings ask
+ * for the same few, and building zod schemas is most of what loading the plugins costs a `sonde
+ * once`. Schemas are immutable (describe, default and optional make new ones), so sharing is safe.
+ */
+const built = new Map<string, ReturnType<typeof unitSchema>>();
+function cached(u: Unit, min: number, max: number): ReturnType<typeof unitSchema> {
+  const key = `${u.kind}:${min}:${max}`;
+  let s = built.get(key);
+  if (s === undefined) built.set(key, (s = unitSchema(u, min, max)));
+  return s;
+}
+
 /**
  * A duration written as `500ms`, `10s`, `5m`, `1h`, `7d` (a bare number is seconds); output in ms.
  * Refuses values below `min` (default 0) or above `max` (default 7d) with `must be at least ...`;
@@ -93,10 +126,7 @@ function checked(
 export function duration(bounds: Bounds = {}) {
   const min = bound(bounds.min ?? '0s', parseDuration);
   const max = bound(bounds.max ?? DEFAULT_MAX_DURATION, parseDuration);
-  const input = textOrNumber();
-  valueKinds.set(input, 'duration');
-  valueRanges.set(input, { min: showDuration(min), max: showDuration(max), zero: min === 0 });
-  return input.transform((v, ctx): number => checked(v, ctx, parseDuration, showDuration, min, max, DURATION_EXAMPLE, 1000));
+  return cached(DURATION, min, max);
 }
 
 /**
@@ -107,10 +137,7 @@ export function duration(bounds: Bounds = {}) {
 export function bytes(bounds: Bounds = {}) {
   const min = bound(bounds.min ?? '0', parseBytes);
   const max = bound(bounds.max ?? DEFAULT_MAX_BYTES, parseBytes);
-  const input = textOrNumber();
-  valueKinds.set(input, 'size');
-  valueRanges.set(input, { min: showBytes(min), max: showBytes(max), zero: min === 0 });
-  return input.transform((v, ctx): number => checked(v, ctx, parseBytes, showBytes, min, max, SIZE_EXAMPLE, 1));
+  return cached(SIZE, min, max);
 }
 
 /** A regular expression, checked when the config is loaded (kept as its source text). */
