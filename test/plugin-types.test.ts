@@ -3,7 +3,7 @@
 // TypeScript and a wrong call does not; and the Debian package's /usr/lib/sonde/types/, used
 // through a `paths` entry with no node_modules at all.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -128,7 +128,9 @@ describe('the npm tarball', () => {
     mkdirSync(path.join(dir, 'proc/sys/kernel/random'), { recursive: true });
     writeFileSync(path.join(dir, 'proc/sys/kernel/random/entropy_avail'), '3012\n');
     writeFileSync(path.join(dir, 'sonde.yaml'), `hostname: h\nproc_root: ${dir}/proc\nplugin_paths: []\nstate_dir: ${dir}/state\n`);
-    const run = spawnSync(process.execPath, [path.join(dir, 'node_modules/sonde/bin/sonde'), 'collect', path.join(dir, 'out/entropy.mjs'), '-n', '1', '--config', path.join(dir, 'sonde.yaml')], { encoding: 'utf8' });
+    // What npm links as the `sonde` command: the bin the package names.
+    const bin = (JSON.parse(readFileSync(path.join(dir, 'node_modules/sonde/package.json'), 'utf8')) as { bin: { sonde: string } }).bin.sonde;
+    const run = spawnSync(process.execPath, [path.join(dir, 'node_modules/sonde', bin), 'collect', path.join(dir, 'out/entropy.mjs'), '-n', '1', '--config', path.join(dir, 'sonde.yaml')], { encoding: 'utf8' });
     expect(run.stderr).toBe('');
     expect(run.stdout).toMatch(/^servers\.h\.entropy\.available 3012 \d+\n$/);
   }, 120_000);
