@@ -141,6 +141,33 @@ const mysql2Unused = {
   },
 };
 
+// mysql2's table of server error names (about 4,000 of them, 180 KB of source and some 0.7 MB of
+// objects once loaded) is read only to name a server's error (err.code): it is a file of its own,
+// sonde-vendor-mysql2-errors.cjs, required on the first look-up, so an agent whose servers answer
+// without errors never holds it.
+const mysql2ErrorsOnDemand = {
+  name: 'mysql2-errors-on-demand',
+  setup(b) {
+    b.onResolve({ filter: /[\\/]constants[\\/]errors\.js$/ }, (args) =>
+      /[\\/]node_modules[\\/]mysql2[\\/]/.test(args.importer) ? { path: 'errors', namespace: 'mysql2-errors-on-demand' } : undefined,
+    );
+    b.onResolve({ filter: /^\.\/sonde-vendor-mysql2-errors\.cjs$/ }, (args) => ({ path: args.path, external: true }));
+    b.onLoad({ filter: /.*/, namespace: 'mysql2-errors-on-demand' }, () => ({
+      contents: [
+        'let table;',
+        "const load = () => (table ??= require('./sonde-vendor-mysql2-errors.cjs'));",
+        'module.exports = new Proxy({}, {',
+        '  get: (_, k) => load()[k],',
+        '  has: (_, k) => k in load(),',
+        '  ownKeys: () => Reflect.ownKeys(load()),',
+        '  getOwnPropertyDescriptor: (_, k) => { const d = Object.getOwnPropertyDescriptor(load(), k); return d && { ...d, configurable: true }; },',
+        '});',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 // pino's transports run in worker threads (thread-stream), which cannot load from a single-file
 // bundle; sonde logs through a synchronous destination and never starts one. Leaving the worker
 // code out is 14 KB less to compile on every start; asking for a transport says why it fails.
@@ -310,8 +337,9 @@ await Promise.all([
   // The vendored libraries' local names are shortened too (their source is kept in memory while
   // the agent runs: about 120 KB less for mysql2); their stack frames are not what an operator reads.
   ...VENDORED.map((name) =>
-    build({ ...common, minifyIdentifiers: true, format: 'cjs', banner: undefined, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: process.cwd() }, outfile: `dist/sonde-vendor-${name}.cjs`, plugins: name === 'mysql2' ? [mysql2Unused, lazyModules] : [] }),
+    build({ ...common, minifyIdentifiers: true, format: 'cjs', banner: undefined, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: process.cwd() }, outfile: `dist/sonde-vendor-${name}.cjs`, plugins: name === 'mysql2' ? [mysql2Unused, mysql2ErrorsOnDemand, lazyModules] : [] }),
   ),
+  build({ ...common, minifyIdentifiers: true, format: 'cjs', banner: undefined, stdin: { contents: `module.exports = require(${JSON.stringify(path.resolve('node_modules/mysql2/lib/constants/errors.js'))});`, resolveDir: process.cwd() }, outfile: 'dist/sonde-vendor-mysql2-errors.cjs' }),
   // CommonJS, so src/entries/sonde.ts can run it with V8's code cache (vm.Script; ES modules cannot have one on node 20).
   // import() is turned into require(): inside a script made from a code cache it has no loader.
   build({
