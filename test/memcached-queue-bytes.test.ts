@@ -60,6 +60,25 @@ describe('writeValue', () => {
     }
   });
 
+  it('rounds as toFixed does at and next to ties: the decimal halfway values and one ulp either side', () => {
+    const r = rng(1605);
+    const f64 = new Float64Array(1);
+    const bits = new BigInt64Array(f64.buffer);
+    const step = (v: number, by: bigint): number => {
+      f64[0] = v;
+      bits[0]! += by;
+      return f64[0]!;
+    };
+    for (let i = 0; i < 30_000; i++) {
+      const p = i % 16;
+      const tie = (Math.floor(r() * 10 ** Math.floor(r() * 12)) + 0.5) / 10 ** p;
+      for (const v of [tie, step(tie, 1n), step(tie, -1n), step(tie, 2n), step(tie, -2n)]) {
+        check(v, p);
+        check(-v, p);
+      }
+    }
+  });
+
   it('writes what formatValue returns for precisions it does not handle itself, and throws where it throws', () => {
     for (const v of [0, 1.25, -7.5, 1e300, 123.456]) for (const p of [2.5, 30, 100]) check(v, p);
     expect(() => writeValue(buf, 0, 1, 101)).toThrow(RangeError);

@@ -51,6 +51,13 @@ export interface NameInfo {
   readonly queues: readonly string[];
   /** The item's JSON up to its timestamp, `{"oidset_name":…,"timestamp":`, as UTF-8. */
   readonly head: Buffer;
+  /**
+   * The name the last batch had right after this one, and its info: collectors emit their names
+   * in the same order every run, so most look-ups are this comparison. (It keeps that name alive
+   * as long as this one is.)
+   */
+  follower: MetricName | undefined;
+  followerInfo: NameInfo | undefined;
 }
 
 /** The start of an item's JSON for these names, up to the timestamp. */
@@ -171,16 +178,28 @@ export function buildItems(out: Items, batch: readonly Sample[], infoOf: (name: 
     pos = writeValue(data, pos, sec, undefined);
     pos += DATA.copy(data, pos);
   };
+  let prev: NameInfo | undefined;
   for (let i = 0; i < batch.length; i++) {
     const s = batch[i]!;
     // Delivered already (a reader got it although its send failed): not written again.
     if (skip !== undefined && skip(s)) continue;
-    const ni = infoOf(s.name);
+    let ni: NameInfo;
+    if (prev !== undefined && prev.follower === s.name) ni = prev.followerInfo!;
+    else {
+      ni = infoOf(s.name);
+      if (prev !== undefined) {
+        prev.follower = s.name;
+        prev.followerInfo = ni;
+      }
+    }
+    prev = ni;
     const sec = Math.floor(s.timestamp / 1000);
     if (info === undefined || ni.group !== info.group || sec !== ts) open(i, ni, sec);
     const path = ni.pathJson;
-    out.room(pos, 1 + path.length + VALUE_MAX_BYTES + 1);
-    data = out.data;
+    if (pos + path.length + VALUE_MAX_BYTES + 2 > data.length) {
+      out.room(pos, path.length + VALUE_MAX_BYTES + 2);
+      data = out.data;
+    }
     // The pair goes in first; when it makes the item too large, it moves to a new one.
     const pairAt = count === 0 ? pos : pos + 1;
     if (count > 0) data[pos] = COMMA;

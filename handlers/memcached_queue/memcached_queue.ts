@@ -101,6 +101,8 @@ function infoOf(st: State, name: MetricName): NameInfo {
     group,
     pathJson: Buffer.from(pathJsonOf(name, st.instanceShown)),
     queues: st.families.map((f) => f[queueIndex(oidset, device, f.length)]!),
+    follower: undefined,
+    followerInfo: undefined,
   };
   st.names.set(name, ni);
   return ni;

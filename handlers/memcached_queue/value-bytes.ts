@@ -1,6 +1,6 @@
 // A sample's value written straight into a buffer as the bytes of formatValue(value, precision),
 // the text the graphite handler sends: no string per sample on the common paths (integers, and
-// fixed decimals whose rounding is not a near tie), formatValue itself for everything else.
+// fixed decimals up to 15 places below 2^53), formatValue itself for everything else.
 import { formatValue } from '../../src/plugin-api.js';
 
 /** The most bytes `writeValue` writes: toFixed(100) of a value just below 1e21, with its sign. */
@@ -38,6 +38,47 @@ export function writeAscii(buf: Uint8Array, pos: number, s: string): number {
   return pos + s.length;
 }
 
+/** How many decimal digits an integer below 2^31 has. */
+function digits32(n: number): number {
+  return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
+}
+
+/** The last `d` decimal digits of `n` (0 ≤ n < 2^31, zeros in front when it has fewer), ending just before `end`; int32 arithmetic, where a division by 10 is a multiply. */
+function write32(buf: Uint8Array, end: number, n: number, d: number): void {
+  let p = end;
+  for (let k = 0; k < d; k++) {
+    const q = (n / 10) | 0;
+    buf[--p] = ZERO + (n - q * 10);
+    n = q;
+  }
+}
+
+/** Dekker's split of a double into two of 26 bits, for an exact product. */
+const SPLIT = 134217729;
+const POW10_HI: readonly number[] = POW10.map((b) => SPLIT * b - (SPLIT * b - b));
+const POW10_LO: readonly number[] = POW10.map((b, i) => b - POW10_HI[i]!);
+
+/**
+ * Which integer toFixed(precision) rounds `abs` (positive, at least 1e-200) to, given `x`, the
+ * rounded product abs × 10^precision, below 2^53; -1 when it cannot say cheaply. toFixed rounds the
+ * exact product to the nearest integer, a tie up: away from .5 the rounded product tells; near
+ * .5 the product's rounding error, found exactly (Dekker), does.
+ */
+function fixedInteger(abs: number, precision: number, x: number): number {
+  const n = Math.floor(x);
+  const f = x - n;
+  if (f < 0.25) return n;
+  if (f > 0.75) return n + 1;
+  // abs × 10^precision = x + err exactly, and f - 0.5 is exact here: the sign of their sum decides.
+  const c = SPLIT * abs;
+  const ah = c - (c - abs);
+  const al = abs - ah;
+  const bh = POW10_HI[precision]!;
+  const bl = POW10_LO[precision]!;
+  const err = ah * bh - x + ah * bl + al * bh + al * bl;
+  return f - 0.5 + err >= 0 ? n + 1 : n;
+}
+
 /**
  * Writes formatValue(value, precision) at `pos` and returns the position after it; `buf` must have
  * VALUE_MAX_BYTES of room there. Throws where formatValue throws (a precision toFixed refuses).
@@ -49,53 +90,66 @@ export function writeValue(buf: Uint8Array, pos: number, value: number, precisio
     // String(value) of an integer below 2^53 is its digits; -0 is written 0, as formatValue does.
     if (abs < EXACT && Math.floor(abs) === abs) {
       if (neg) buf[pos++] = MINUS;
+      if (abs < 2147483648) {
+        const d = digits32(abs);
+        write32(buf, pos + d, abs, d);
+        return pos + d;
+      }
       const d = digitCount(abs);
       digitsBefore(buf, pos + d, abs);
       return pos + d;
     }
     return writeAscii(buf, pos, formatValue(value, precision));
   }
-  if (precision >= 0 && precision <= 15 && Math.floor(precision) === precision && abs < 1e21) {
-    // toFixed rounds the exact value of `value` times 10^precision to the nearest integer, a tie
-    // up. The product below is within half an ulp of the exact one; unless its fraction is that
-    // close to .5, rounding it gives the same integer.
+  if (precision >= 0 && precision <= 15 && Math.floor(precision) === precision && abs < 1e21 && (abs >= 1e-200 || abs === 0)) {
     const x = abs * POW10[precision]!;
     if (x < EXACT) {
-      const n = Math.floor(x);
-      const f = x - n;
-      const margin = x * 2.3e-16 + 1e-300;
-      if (f < 0.5 - margin || f > 0.5 + margin) {
-        const m = f < 0.5 ? n : n + 1;
-        // toFixed writes "-" for a negative value and formatValue drops it again when all digits are 0.
-        if (neg && m !== 0) buf[pos++] = MINUS;
+      const m = fixedInteger(abs, precision, x);
+      // toFixed writes "-" for a negative value and formatValue drops it again when all digits are 0.
+      if (neg && m !== 0) buf[pos++] = MINUS;
+      if (m < 2147483648 && precision <= 9) {
+        // int32 arithmetic: an integer part and `precision` decimals, at least one digit before the point.
+        const scale = POW10[precision]!;
+        const int = (m / scale) | 0;
+        const frac = m - int * scale;
+        const d = digits32(int);
         if (precision === 0) {
-          const d = digitCount(m);
-          digitsBefore(buf, pos + d, m);
+          write32(buf, pos + d, int, d);
           return pos + d;
         }
-        // At least one digit before the point: 0.05 for m = 5 with two decimals.
-        const d = Math.max(digitCount(m), precision + 1);
-        const end = pos + d + 1;
-        const scale = POW10[precision]!;
-        // The quotient is rounded; the remainder says which way, and puts it right.
-        let int = Math.floor(m / scale);
-        let frac = m - int * scale;
-        if (frac < 0) {
-          int--;
-          frac += scale;
-        } else if (frac >= scale) {
-          int++;
-          frac -= scale;
-        }
-        for (let p = end - 1; p > end - 1 - precision; p--) {
-          const q = Math.floor(frac / 10);
-          buf[p] = ZERO + (frac - q * 10);
-          frac = q;
-        }
-        buf[end - 1 - precision] = DOT;
-        digitsBefore(buf, end - 1 - precision, int);
+        write32(buf, pos + d, int, d);
+        buf[pos + d] = DOT;
+        const end = pos + d + 1 + precision;
+        write32(buf, end, frac, precision);
         return end;
       }
+      if (precision === 0) {
+        const d = digitCount(m);
+        digitsBefore(buf, pos + d, m);
+        return pos + d;
+      }
+      // At least one digit before the point: 0.05 for m = 5 with two decimals.
+      const d = Math.max(digitCount(m), precision + 1);
+      const end = pos + d + 1;
+      const scale = POW10[precision]!;
+      // The quotient is rounded; the remainder says which way, and puts it right.
+      let int = Math.floor(m / scale);
+      let frac = m - int * scale;
+      if (frac < 0) {
+        int--;
+        frac += scale;
+      } else if (frac >= scale) {
+        int++;
+        frac -= scale;
+      }
+      for (let p = end - 1; p > end - 1 - precision; p--) {
+        const q = Math.floor(frac / 10);
+        buf[p] = ZERO + (frac - q * 10);
+        frac = q;
+      }
+      buf[end - 1 - precision] = DOT;
+      digitsBefore(buf, end - 1 - precision, int);
+      return end;
     }
   }
   return writeAscii(buf, pos, formatValue(value, precision));
