@@ -104,7 +104,13 @@ export class Items {
   offset = new Float64Array(64);
   bytes = new Float64Array(64);
   info: NameInfo[] = [];
+  /** Whether each item's JSON is written yet (groupItems leaves it to writeItems). */
+  built = new Uint8Array(64);
+  /** Per sample of the batch, its name's info; undefined for a sample left out. */
+  sampleInfo: (NameInfo | undefined)[] = [];
   data: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /** How much of `data` holds JSON. */
+  used = 0;
 
   /** The JSON of item `i`, a view into `data` (valid until the next build). */
   json(i: number): Buffer {
@@ -132,12 +138,16 @@ export class Items {
       this.end = grow(this.end, new Int32Array(i * 2));
       this.offset = grow(this.offset, new Float64Array(i * 2));
       this.bytes = grow(this.bytes, new Float64Array(i * 2));
+      const built = new Uint8Array(i * 2);
+      built.set(this.built);
+      this.built = built;
     }
     this.start[i] = start;
     this.end[i] = end;
     this.offset[i] = offset;
     this.bytes[i] = bytes;
     this.info[i] = info;
+    this.built[i] = 1;
   }
 }
 
@@ -219,5 +229,104 @@ export function buildItems(out: Items, batch: readonly Sample[], infoOf: (name: 
     count++;
   }
   close(batch.length);
+  out.used = pos;
   return out;
+}
+
+/** At most how many bytes formatValue writes for this precision (toFixed's digits, or String()). */
+function valueBound(precision: number | undefined): number {
+  return precision === undefined || precision <= 2 ? 25 : VALUE_MAX_BYTES;
+}
+
+/**
+ * The grouping of buildItems without the JSON, which writeItems writes later (once the items'
+ * slots are claimed, while memcached is busy). True when that is safe: no item can reach
+ * `maxBytes` (none would be split) and no precision makes formatValue throw; false when
+ * buildItems must do it all instead.
+ */
+export function groupItems(out: Items, batch: readonly Sample[], infoOf: (name: MetricName) => NameInfo, maxBytes: number, skip?: (s: Sample) => boolean): boolean {
+  out.count = 0;
+  out.used = 0;
+  const sampleInfo = out.sampleInfo;
+  let info: NameInfo | undefined;
+  let ts = 0;
+  let start = 0;
+  let bound = 0;
+  let prev: NameInfo | undefined;
+  for (let i = 0; i < batch.length; i++) {
+    const s = batch[i]!;
+    if (skip !== undefined && skip(s)) {
+      sampleInfo[i] = undefined;
+      continue;
+    }
+    let ni: NameInfo;
+    if (prev !== undefined && prev.follower === s.name) ni = prev.followerInfo!;
+    else {
+      ni = infoOf(s.name);
+      if (prev !== undefined) {
+        prev.follower = s.name;
+        prev.followerInfo = ni;
+      }
+    }
+    prev = ni;
+    sampleInfo[i] = ni;
+    const p = s.precision;
+    // toFixed takes 0 to 100 once truncated.
+    if (p !== undefined && !(p > -1 && p < 101)) return false;
+    const sec = Math.floor(s.timestamp / 1000);
+    if (info === undefined || ni.group !== info.group || sec !== ts) {
+      if (info !== undefined) out.push(start, i, info, 0, 0);
+      info = ni;
+      ts = sec;
+      start = i;
+      bound = ni.head.length + STAMP_MAX_BYTES + DATA.length + FOOTER.length;
+    }
+    bound += ni.pathJson.length + valueBound(p) + 2;
+    if (bound > maxBytes) return false;
+  }
+  if (info !== undefined) out.push(start, batch.length, info, 0, 0);
+  out.built.fill(0, 0, out.count);
+  return true;
+}
+
+/** Writes the JSON of the items `which` (by index) that groupItems left unwritten, after those written. */
+export function writeItems(out: Items, which: readonly number[], batch: readonly Sample[]): void {
+  const sampleInfo = out.sampleInfo;
+  let pos = out.used;
+  let data = out.data;
+  for (const i of which) {
+    if (out.built[i]) continue;
+    out.built[i] = 1;
+    const from = pos;
+    const start = out.start[i]!;
+    const end = out.end[i]!;
+    const head = out.info[i]!.head;
+    out.room(pos, head.length + STAMP_MAX_BYTES + DATA.length);
+    data = out.data;
+    pos += head.copy(data, pos);
+    pos = writeValue(data, pos, Math.floor(batch[start]!.timestamp / 1000), undefined);
+    pos += DATA.copy(data, pos);
+    let first = true;
+    for (let k = start; k < end; k++) {
+      const ni = sampleInfo[k];
+      if (ni === undefined) continue;
+      const s = batch[k]!;
+      const path = ni.pathJson;
+      if (pos + path.length + VALUE_MAX_BYTES + 2 > data.length) {
+        out.room(pos, path.length + VALUE_MAX_BYTES + 2);
+        data = out.data;
+      }
+      if (!first) data[pos++] = COMMA;
+      first = false;
+      pos += path.copy(data, pos);
+      pos = writeValue(data, pos, s.value, s.precision);
+      data[pos++] = CLOSE;
+    }
+    out.room(pos, FOOTER.length);
+    data = out.data;
+    pos += FOOTER.copy(data, pos);
+    out.offset[i] = from;
+    out.bytes[i] = pos - from;
+  }
+  out.used = pos;
 }

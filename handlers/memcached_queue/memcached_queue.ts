@@ -3,7 +3,7 @@
 // "esmond: memcached persist queues". The outbox retries what memcached refused; the handler says
 // which head of each batch is stored (PartialSendError), so nothing is written twice or lost.
 import { defineHandler, duration, MemcachedClient, PartialSendError, persistQueue, RejectedSamplesError, z, type HandlerContext, type MetricName, type Sample } from '../../src/plugin-api.js';
-import { buildItems, compileTemplate, itemHead, Items, ItemTooLarge, pathJsonOf, templateProblem, type NameInfo, type Template } from './items.js';
+import { buildItems, compileTemplate, groupItems, itemHead, Items, ItemTooLarge, pathJsonOf, templateProblem, writeItems, type NameInfo, type Template } from './items.js';
 import { QueueWriter, type WriteOutcome } from './writer.js';
 
 const { QUEUE_NAME, queueIndex, queueNames } = persistQueue;
@@ -179,15 +179,22 @@ export default defineHandler({
 });
 
 async function sendItems(st: State, ctx: Ctx, batch: readonly Sample[], items: Items): Promise<void> {
-  try {
-    const delivered = st.writer.delivered;
-    // Only a failed write can leave samples delivered: otherwise no look-up per sample.
-    buildItems(items, batch, (n) => infoOf(st, n), st.maxItemBytes, st.writer.deliveredAny ? (s) => delivered.has(s) : undefined);
-  } catch (err) {
-    if (err instanceof ItemTooLarge) throw new RejectedSamplesError(err.message);
-    throw err;
+  const delivered = st.writer.delivered;
+  // Only a failed write can leave samples delivered: otherwise no look-up per sample.
+  const skip = st.writer.deliveredAny ? (s: Sample) => delivered.has(s) : undefined;
+  const info = (n: MetricName) => infoOf(st, n);
+  // Grouped first and the JSON written while the slots are claimed, unless an item could need
+  // splitting (or a sample cannot be written): then all of it before anything is claimed.
+  const later = groupItems(items, batch, info, st.maxItemBytes, skip);
+  if (!later) {
+    try {
+      buildItems(items, batch, info, st.maxItemBytes, skip);
+    } catch (err) {
+      if (err instanceof ItemTooLarge) throw new RejectedSamplesError(err.message);
+      throw err;
+    }
   }
-  const out = await st.writer.write(batch, items, (i) => items.info[i]!.queues);
+  const out = await st.writer.write(batch, items, (i) => items.info[i]!.queues, later ? (which) => writeItems(items, which, batch) : undefined);
   report(st, ctx, out);
   if (out.tooLarge) st.maxItemBytes = Math.max(1024, Math.floor(st.maxItemBytes / 2));
   if (out.failedAt >= items.count) return;

@@ -88,8 +88,13 @@ export class QueueWriter {
     private readonly log: PluginLogger,
   ) {}
 
-  /** Writes each item to each of `queuesOf(item)`; never throws for what memcached does, it reports. */
-  async write(batch: readonly Sample[], items: Items, queuesOf: (item: number) => readonly string[]): Promise<WriteOutcome> {
+  /**
+   * Writes each item to each of `queuesOf(item)`; never throws for what memcached does, it reports.
+   * With `writeJson`, the items' JSON is not written yet: it writes that of the items given, and is
+   * called once per queue, in turn, while the slots are being claimed and the sets of the queues
+   * before are on their way, so that memcached stores one queue's items while the next is written.
+   */
+  async write(batch: readonly Sample[], items: Items, queuesOf: (item: number) => readonly string[], writeJson?: (which: readonly number[]) => void): Promise<WriteOutcome> {
     const out = { failedAt: items.count, failures: new Map<number, CopyFailure>(), refusals: new Map<string, { items: number; reply: string }>(), passed: 0, readEarly: 0, tooLarge: false, created: [] as string[], maybeTwice: 0 };
     if (this.uncertain.size > 0) {
       try {
@@ -109,9 +114,25 @@ export class QueueWriter {
         list.push(i);
       }
     }
+    // Each queue's JSON in its own turn of the event loop: the claims go out first (the client
+    // sends what is written in a tick at its end), and between two turns the replies that came
+    // are heard and the sets of the queues ready are sent.
+    let ready: Map<string, Promise<void>> | undefined;
+    let turn = Promise.resolve();
+    if (writeJson !== undefined) {
+      ready = new Map();
+      for (const [q, idx] of byQueue) {
+        turn = turn.then(() => new Promise<void>((r) => setImmediate(r))).then(() => writeJson(idx));
+        // A queue whose claim failed does not wait for its JSON: its failure is not left unheard.
+        turn.catch(() => undefined);
+        ready.set(q, turn);
+      }
+    }
     // Every queue at once: their claims go out together, and so do their sets once claimed.
     const copies: Copies[] = [];
-    await Promise.all([...byQueue].map(([q, idx]) => this.writeQueue(q, idx, batch, items, out).then((c) => void (c !== undefined && copies.push(c)))));
+    await Promise.all([...byQueue].map(([q, idx]) => this.writeQueue(q, idx, batch, items, out, ready?.get(q)).then((c) => void (c !== undefined && copies.push(c)))));
+    // Not done while JSON is still to be written (for a queue whose claim failed): the items are the caller's again after this.
+    await turn.catch(() => undefined);
     for (const i of out.failures.keys()) out.failedAt = Math.min(out.failedAt, i);
     if (out.failedAt < items.count) await this.takeBack(batch, items, copies, out.failedAt, out);
     return out;
@@ -148,7 +169,7 @@ export class QueueWriter {
     if (!out.failures.has(item)) out.failures.set(item, why);
   }
 
-  private async writeQueue(queue: string, idx: number[], batch: readonly Sample[], items: Items, out: WriteOutcome & { created: string[]; passed: number; tooLarge: boolean }): Promise<Copies | undefined> {
+  private async writeQueue(queue: string, idx: number[], batch: readonly Sample[], items: Items, out: WriteOutcome & { created: string[]; passed: number; tooLarge: boolean }, json: Promise<void> | undefined): Promise<Copies | undefined> {
     let top: bigint;
     try {
       top = await this.claim(queue, idx.length, out.created);
@@ -156,6 +177,16 @@ export class QueueWriter {
       // No slot is known to be claimed: nothing to clean up, the items go in new slots later.
       for (const i of idx) this.fail(out, i, { queue, error: err as Error });
       return undefined;
+    }
+    if (json !== undefined) {
+      try {
+        await json;
+      } catch (err) {
+        // Claimed and left empty (readers skip such slots): the items go in new slots later.
+        this.holes.add(queue);
+        for (const i of idx) this.fail(out, i, { queue, error: err as Error });
+        return undefined;
+      }
     }
     const first = top - BigInt(idx.length) + 1n;
     const n = idx.length;
