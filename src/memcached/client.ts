@@ -75,11 +75,34 @@ const STORED: StoreResult = Object.freeze({ stored: true, reply: 'STORED' });
 
 /** Throws when `key` is not a key memcached takes (1 to 250 bytes, no space or control character). */
 export function checkKey(key: string): void {
+  if (printableAscii(key)) return;
   const bytes = Buffer.byteLength(key);
   if (bytes === 0 || bytes > MAX_KEY_BYTES) throw new Error(`memcached key ${JSON.stringify(key.slice(0, 60))} is ${bytes} bytes; memcached takes 1 to ${MAX_KEY_BYTES}`);
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f]/.test(key)) throw new Error(`memcached key ${JSON.stringify(key)} holds a space or a control character, which memcached's text protocol cannot carry`);
 }
+
+/** Whether `key` is 1 to 250 printable ASCII characters (no space): a key, and one byte a character. */
+function printableAscii(key: string): boolean {
+  const n = key.length;
+  if (n === 0 || n > MAX_KEY_BYTES) return false;
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+/** Writes an ASCII string at `pos`; the position after it. */
+function putAscii(buf: Buffer, pos: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[pos + i] = s.charCodeAt(i);
+  return pos + s.length;
+}
+
+/** Buffers for pipelines, taken back once their write is done: no new one (and its garbage) per pipeline. */
+const SPARE_BUFFERS = 16;
+const SPARE_MIN_BYTES = 64 * 1024;
+const SPARE_MAX_BYTES = 4 * 1024 * 1024;
 
 interface Pending {
   readonly command: string;
@@ -175,9 +198,14 @@ export class MemcachedClient {
     const lines: string[] = new Array<string>(items.length);
     const sizes: number[] = new Array<number>(items.length);
     let total = 0;
+    // A line of a printable ASCII key is ASCII: one byte a character, written without an encoder.
+    let ascii = true;
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!;
-      checkKey(it.key);
+      if (!printableAscii(it.key)) {
+        checkKey(it.key);
+        ascii = false;
+      }
       const flags = it.flags ?? 0;
       if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw new Error(`memcached flags must be a 32-bit unsigned integer, got ${flags}`);
       const v = it.value;
@@ -185,13 +213,13 @@ export class MemcachedClient {
       const line = `${command} ${it.key} ${flags} 0 ${bytes}`;
       lines[i] = line;
       sizes[i] = bytes;
-      total += Buffer.byteLength(line) + bytes + 4;
+      total += (ascii ? line.length : Buffer.byteLength(line)) + bytes + 4;
     }
     // All of them in one buffer, values copied in (a caller may reuse its buffers once this returns).
-    const wire = Buffer.allocUnsafe(total);
+    const wire = this.spareBuffer(total);
     let pos = 0;
     for (let i = 0; i < items.length; i++) {
-      pos += wire.write(lines[i]!, pos);
+      pos = ascii ? putAscii(wire, pos, lines[i]!) : pos + wire.write(lines[i]!, pos);
       wire[pos++] = CR;
       wire[pos++] = LF;
       const v = items[i]!.value;
@@ -200,7 +228,7 @@ export class MemcachedClient {
       wire[pos++] = LF;
     }
     const late = onLate && ((i: number, line: string) => onLate(i, { stored: line === 'STORED', reply: line }));
-    const answered = await this.writeLines(lines, wire, late);
+    const answered = await this.writeLines(lines, wire, total, late);
     const out: StoreResult[] = new Array<StoreResult>(lines.length);
     for (let i = 0; i < lines.length; i++) {
       const line = answered.lines[i];
@@ -318,6 +346,17 @@ export class MemcachedClient {
     for (const c of chunks) sock.write(c);
   }
 
+  /** As send, one chunk, with a callback once it is written (or failed). */
+  private corkedWrite(sock: net.Socket, chunk: Buffer, done: () => void): void {
+    if (this.corked !== sock) {
+      this.corked?.uncork();
+      sock.cork();
+      this.corked = sock;
+      process.nextTick(this.uncork);
+    }
+    sock.write(chunk, done);
+  }
+
   private readonly uncork = (): void => {
     const sock = this.corked;
     this.corked = undefined;
@@ -354,8 +393,11 @@ export class MemcachedClient {
    * Writes `wire`, the commands `lines` (one reply line each), and gathers their replies in one
    * entry. It never rejects once written: a lost reply is a missing line, `why` says what happened.
    */
-  private async writeLines(lines: readonly string[], wire: Buffer, late?: (index: number, line: string) => void): Promise<LinesAnswer> {
-    if (lines.length === 0) return { lines: [], why: '' };
+  private async writeLines(lines: readonly string[], wire: Buffer, bytes: number, late?: (index: number, line: string) => void): Promise<LinesAnswer> {
+    if (lines.length === 0) {
+      this.giveBack(wire);
+      return { lines: [], why: '' };
+    }
     const sock = this.socket !== undefined && !this.socket.destroyed && !this.closed ? this.socket : await this.sockFor(lines[0]!);
     const answer = new Promise<LinesAnswer>((resolve) => {
       const got: string[] = [];
@@ -375,8 +417,29 @@ export class MemcachedClient {
       }, this.opts.commandTimeout);
       this.pending.push(p);
     });
-    this.send(sock, [wire]);
+    // The buffer is used again once written (or failed).
+    this.corkedWrite(sock, wire.length === bytes ? wire : wire.subarray(0, bytes), () => this.giveBack(wire));
     return answer;
+  }
+
+  private readonly spare: Buffer[] = [];
+
+  /** A buffer of at least `n` bytes: a spare one, or a new one. */
+  private spareBuffer(n: number): Buffer {
+    for (let i = 0; i < this.spare.length; i++) {
+      const b = this.spare[i]!;
+      if (b.length >= n) {
+        this.spare[i] = this.spare[this.spare.length - 1]!;
+        this.spare.pop();
+        return b;
+      }
+    }
+    return Buffer.allocUnsafe(n <= SPARE_MAX_BYTES ? Math.max(n, SPARE_MIN_BYTES) : n);
+  }
+
+  private giveBack(b: Buffer): void {
+    if (b.length < SPARE_MIN_BYTES || b.length > SPARE_MAX_BYTES) return;
+    if (this.spare.length < SPARE_BUFFERS) this.spare.push(b);
   }
 
   private timeout(p: Waiting): void {
