@@ -1,7 +1,7 @@
 // The memcached_queue handler writes values straight into its buffers: the bytes must be
 // formatValue's (what the graphite handler sends), for any value and precision.
 import { describe, expect, it } from 'vitest';
-import { VALUE_MAX_BYTES, writeValue } from '../handlers/memcached_queue/value-bytes.js';
+import { VALUE_MAX_BYTES, valueBound, writeValue } from '../handlers/memcached_queue/value-bytes.js';
 import { formatValue } from '../src/model/value-format.js';
 
 /** A small seeded generator (mulberry32), so a failure can be run again. */
@@ -29,6 +29,7 @@ function check(value: number, precision: number | undefined): void {
   const want = formatValue(value, precision);
   const got = written(value, precision);
   if (got !== want) expect(`${got} for ${value} at ${precision}`).toBe(`${want} for ${value} at ${precision}`);
+  if (got.length > valueBound(precision)) expect(`${got} for ${value} at ${precision}`).toBe(`at most ${valueBound(precision)} bytes`);
 }
 
 const PRECISIONS: (number | undefined)[] = [undefined, 0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 16, 17, 20];
@@ -41,7 +42,7 @@ describe('writeValue', () => {
       1e15, 1e16, 1e20, 1e21, -1e21, 999999999999999900000, 1e22, 1.7976931348623157e308, -1.7976931348623157e308, 5e-324, -5e-324, 1e-7, 1.5e-7, 1e-300,
       0.49999999999999994, 0.5000000000000001, 4.35, 4.345, 1.255, 8.675, 0.045, 10.235, 1e-16, 123456.789, 99.995, 99.9949999, 0.9999999999999999,
     ];
-    for (const v of values) for (const p of PRECISIONS) check(v, p);
+    for (const v of values) for (const p of [...PRECISIONS, 1.5, 2.9, -0.5]) check(v, p);
   });
 
   it('writes what formatValue returns for many random values and precisions', () => {

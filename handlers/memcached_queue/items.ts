@@ -3,7 +3,7 @@
 // whose JSON would exceed the item size is split into several, each covering a run of samples, so
 // the handler can say exactly which samples of the batch were stored.
 import type { MetricName, Sample } from '../../src/plugin-api.js';
-import { VALUE_MAX_BYTES, writeValue } from './value-bytes.js';
+import { VALUE_MAX_BYTES, valueBound, writeValue } from './value-bytes.js';
 
 /** The fields a template can name. */
 export const TEMPLATE_FIELDS = ['collector', 'instance', 'host'] as const;
@@ -104,6 +104,8 @@ export class Items {
   offset = new Float64Array(64);
   bytes = new Float64Array(64);
   info: NameInfo[] = [];
+  /** Per item grouped by groupItems, at most how many bytes its JSON takes. */
+  bound = new Float64Array(64);
   /** Whether each item's JSON is written yet (groupItems leaves it to writeItems). */
   built = new Uint8Array(64);
   /** Per sample of the batch, its name's info; undefined for a sample left out. */
@@ -138,6 +140,7 @@ export class Items {
       this.end = grow(this.end, new Int32Array(i * 2));
       this.offset = grow(this.offset, new Float64Array(i * 2));
       this.bytes = grow(this.bytes, new Float64Array(i * 2));
+      this.bound = grow(this.bound, new Float64Array(i * 2));
       const built = new Uint8Array(i * 2);
       built.set(this.built);
       this.built = built;
@@ -233,11 +236,6 @@ export function buildItems(out: Items, batch: readonly Sample[], infoOf: (name: 
   return out;
 }
 
-/** At most how many bytes formatValue writes for this precision (toFixed's digits, or String()). */
-function valueBound(precision: number | undefined): number {
-  return precision === undefined || precision <= 2 ? 25 : VALUE_MAX_BYTES;
-}
-
 /**
  * The grouping of buildItems without the JSON, which writeItems writes later (once the items'
  * slots are claimed, while memcached is busy). True when that is safe: no item can reach
@@ -275,7 +273,10 @@ export function groupItems(out: Items, batch: readonly Sample[], infoOf: (name: 
     if (p !== undefined && !(p > -1 && p < 101)) return false;
     const sec = Math.floor(s.timestamp / 1000);
     if (info === undefined || ni.group !== info.group || sec !== ts) {
-      if (info !== undefined) out.push(start, i, info, 0, 0);
+      if (info !== undefined) {
+        out.push(start, i, info, 0, 0);
+        out.bound[out.count - 1] = bound;
+      }
       info = ni;
       ts = sec;
       start = i;
@@ -284,7 +285,10 @@ export function groupItems(out: Items, batch: readonly Sample[], infoOf: (name: 
     bound += ni.pathJson.length + valueBound(p) + 2;
     if (bound > maxBytes) return false;
   }
-  if (info !== undefined) out.push(start, batch.length, info, 0, 0);
+  if (info !== undefined) {
+    out.push(start, batch.length, info, 0, 0);
+    out.bound[out.count - 1] = bound;
+  }
   out.built.fill(0, 0, out.count);
   return true;
 }
@@ -301,7 +305,8 @@ export function writeItems(out: Items, which: readonly number[], batch: readonly
     const start = out.start[i]!;
     const end = out.end[i]!;
     const head = out.info[i]!.head;
-    out.room(pos, head.length + STAMP_MAX_BYTES + DATA.length);
+    // Room for all of it at once: the samples' loop checks nothing.
+    out.room(pos, out.bound[i]!);
     data = out.data;
     pos += head.copy(data, pos);
     pos = writeValue(data, pos, Math.floor(batch[start]!.timestamp / 1000), undefined);
@@ -312,18 +317,12 @@ export function writeItems(out: Items, which: readonly number[], batch: readonly
       if (ni === undefined) continue;
       const s = batch[k]!;
       const path = ni.pathJson;
-      if (pos + path.length + VALUE_MAX_BYTES + 2 > data.length) {
-        out.room(pos, path.length + VALUE_MAX_BYTES + 2);
-        data = out.data;
-      }
       if (!first) data[pos++] = COMMA;
       first = false;
       pos += path.copy(data, pos);
       pos = writeValue(data, pos, s.value, s.precision);
       data[pos++] = CLOSE;
     }
-    out.room(pos, FOOTER.length);
-    data = out.data;
     pos += FOOTER.copy(data, pos);
     out.offset[i] = from;
     out.bytes[i] = pos - from;

@@ -6,6 +6,15 @@ import { formatValue } from '../../src/plugin-api.js';
 /** The most bytes `writeValue` writes: toFixed(100) of a value just below 1e21, with its sign. */
 export const VALUE_MAX_BYTES = 124;
 
+/**
+ * At most how many bytes writeValue writes for this precision: String() of a double is at most 25
+ * characters (`-1.2345678901234567e-100`), and so is toFixed with up to 2 decimals (a sign, 21
+ * digits below 1e21, a point, 2 decimals); beyond, VALUE_MAX_BYTES.
+ */
+export function valueBound(precision: number | undefined): number {
+  return precision === undefined || precision <= 2 ? 25 : VALUE_MAX_BYTES;
+}
+
 const POW10: readonly number[] = Array.from({ length: 16 }, (_, i) => 10 ** i);
 /** Below this, every integer is exact in a double and so is `n / 10`, `n % 10`. */
 const EXACT = 2 ** 53;
@@ -43,14 +52,25 @@ function digits32(n: number): number {
   return n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n < 10000 ? 4 : n < 100000 ? 5 : n < 1000000 ? 6 : n < 10000000 ? 7 : n < 100000000 ? 8 : n < 1000000000 ? 9 : 10;
 }
 
-/** The last `d` decimal digits of `n` (0 ≤ n < 2^31, zeros in front when it has fewer), ending just before `end`; int32 arithmetic, where a division by 10 is a multiply. */
+/** "00" to "99": the two digits of each number below 100, for writing two at a time. */
+const PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  PAIRS[2 * i] = ZERO + ((i / 10) | 0);
+  PAIRS[2 * i + 1] = ZERO + (i % 10);
+}
+
+/** The last `d` decimal digits of `n` (0 ≤ n < 2^31, zeros in front when it has fewer), ending just before `end`; int32 arithmetic, two digits a step. */
 function write32(buf: Uint8Array, end: number, n: number, d: number): void {
   let p = end;
-  for (let k = 0; k < d; k++) {
-    const q = (n / 10) | 0;
-    buf[--p] = ZERO + (n - q * 10);
+  while (d >= 2) {
+    const q = (n / 100) | 0;
+    const r = (n - q * 100) << 1;
+    buf[--p] = PAIRS[r + 1]!;
+    buf[--p] = PAIRS[r]!;
     n = q;
+    d -= 2;
   }
+  if (d === 1) buf[--p] = ZERO + (n % 10);
 }
 
 /** Dekker's split of a double into two of 26 bits, for an exact product. */
@@ -109,9 +129,9 @@ export function writeValue(buf: Uint8Array, pos: number, value: number, precisio
       if (neg && m !== 0) buf[pos++] = MINUS;
       if (m < 2147483648 && precision <= 9) {
         // int32 arithmetic: an integer part and `precision` decimals, at least one digit before the point.
-        const scale = POW10[precision]!;
-        const int = (m / scale) | 0;
-        const frac = m - int * scale;
+        // Two decimals, Diamond's usual precision, divide by a constant: a multiply.
+        const int = precision === 2 ? (m / 100) | 0 : (m / POW10[precision]!) | 0;
+        const frac = m - int * POW10[precision]!;
         const d = digits32(int);
         if (precision === 0) {
           write32(buf, pos + d, int, d);
