@@ -251,6 +251,10 @@ export function groupItems(out: Items, batch: readonly Sample[], infoOf: (name: 
   let start = 0;
   let bound = 0;
   let prev: NameInfo | undefined;
+  let lastPrecision: number | undefined = NaN;
+  let pairBound = 0;
+  let lastMs = NaN;
+  let sec = 0;
   for (let i = 0; i < batch.length; i++) {
     const s = batch[i]!;
     if (skip !== undefined && skip(s)) {
@@ -270,8 +274,16 @@ export function groupItems(out: Items, batch: readonly Sample[], infoOf: (name: 
     sampleInfo[i] = ni;
     const p = s.precision;
     // toFixed takes 0 to 100 once truncated.
-    if (p !== undefined && !(p > -1 && p < 101)) return false;
-    const sec = Math.floor(s.timestamp / 1000);
+    if (p !== lastPrecision) {
+      if (p !== undefined && !(p > -1 && p < 101)) return false;
+      lastPrecision = p;
+      pairBound = valueBound(p) + 2;
+    }
+    // The samples of a run share their timestamp: one division a run.
+    if (s.timestamp !== lastMs) {
+      lastMs = s.timestamp;
+      sec = Math.floor(lastMs / 1000);
+    }
     if (info === undefined || ni.group !== info.group || sec !== ts) {
       if (info !== undefined) {
         out.push(start, i, info, 0, 0);
@@ -282,7 +294,7 @@ export function groupItems(out: Items, batch: readonly Sample[], infoOf: (name: 
       start = i;
       bound = ni.head.length + STAMP_MAX_BYTES + DATA.length + FOOTER.length;
     }
-    bound += ni.pathJson.length + valueBound(p) + 2;
+    bound += ni.pathJson.length + pairBound;
     if (bound > maxBytes) return false;
   }
   if (info !== undefined) {

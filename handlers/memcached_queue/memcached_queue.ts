@@ -69,8 +69,8 @@ interface State {
   readonly client: MemcachedClient;
   readonly writer: QueueWriter;
   readonly names: WeakMap<MetricName, NameInfo>;
-  /** A number per (oidset, device, oid): names with the same one share items. */
-  readonly groups: Map<string, number>;
+  /** Per (oidset, device, oid): a number (names with the same one share items), the items' head and queues. */
+  readonly groups: Map<string, { readonly id: number; readonly head: Buffer; readonly queues: readonly string[] }>;
   /** The batch being written's items (reused: one batch is written at a time). */
   items: Items | undefined;
   readonly templates: { oidset: Template; device: Template; oid: Template };
@@ -91,16 +91,20 @@ function infoOf(st: State, name: MetricName): NameInfo {
   const device = st.templates.device(name, st.host);
   const oid = st.templates.oid(name, st.host);
   const key = `${oidset}\0${device}\0${oid}`;
+  // What only the (oidset, device, oid) decides is worked out once for all its names.
   let group = st.groups.get(key);
-  if (group === undefined) st.groups.set(key, (group = st.groups.size));
+  if (group === undefined) {
+    group = { id: st.groups.size, head: Buffer.from(itemHead(oidset, device, oid)), queues: st.families.map((f) => f[queueIndex(oidset, device, f.length)]!) };
+    st.groups.set(key, group);
+  }
   ni = {
-    head: Buffer.from(itemHead(oidset, device, oid)),
+    head: group.head,
     oidset,
     device,
     oid,
-    group,
+    group: group.id,
     pathJson: Buffer.from(pathJsonOf(name, st.instanceShown)),
-    queues: st.families.map((f) => f[queueIndex(oidset, device, f.length)]!),
+    queues: group.queues,
     follower: undefined,
     followerInfo: undefined,
   };
