@@ -114,6 +114,8 @@ interface Pending {
   /** Past its deadline: its promise was rejected, a reply that still comes goes to `late`. */
   overdue: boolean;
   readonly late: ((reply: Reply) => void) | undefined;
+  /** When its reply is due (performance.now()): commandTimeout after it was written. */
+  readonly deadline: number;
 }
 
 /** What a group of one-line commands got: the reply lines that came, and why the others did not. */
@@ -136,8 +138,8 @@ interface LinesPending {
   /** Settles the caller's promise with the lines so far; `why` the others got none. */
   readonly finish: (why: string) => void;
   readonly late: ((index: number, line: string) => void) | undefined;
-  /** The deadline, cleared when the last line comes. */
-  timer: NodeJS.Timeout | undefined;
+  /** When its replies are due (performance.now()). */
+  readonly deadline: number;
 }
 
 type Waiting = Pending | LinesPending;
@@ -152,6 +154,11 @@ export class MemcachedClient {
   private closed = false;
   /** Drops the connection if overdue commands are still unanswered when it fires. */
   private lateTimer: NodeJS.Timeout | undefined;
+  /**
+   * One timer for every command's deadline, set for the oldest one unanswered (commands are
+   * answered in order, and all have the same timeout): no timer to set and clear per command.
+   */
+  private deadlineTimer: NodeJS.Timeout | undefined;
   readonly where: string;
 
   constructor(private readonly opts: MemcachedClientOptions) {
@@ -366,23 +373,16 @@ export class MemcachedClient {
   /** Writes the commands; a promise of each one's reply, in order. */
   private async write(lines: readonly string[], chunks: readonly Buffer[], kind: ReplyKind, late?: (index: number, reply: Reply) => void): Promise<Promise<Reply>[]> {
     const sock = this.socket !== undefined && !this.socket.destroyed && !this.closed ? this.socket : await this.sockFor(lines[0] ?? '');
-    const group: Pending[] = [];
+    // One deadline for the commands written together; those still unanswered then are overdue.
+    const deadline = performance.now() + this.opts.commandTimeout;
     const replies = lines.map(
       (command, i) =>
         new Promise<Reply>((resolve, reject) => {
-          const p: Pending = { command, kind, resolve, reject, answered: false, overdue: false, late: late && ((r) => late(i, r)) };
-          group.push(p);
+          const p: Pending = { command, kind, resolve, reject, answered: false, overdue: false, late: late && ((r) => late(i, r)), deadline };
           this.pending.push(p);
         }),
     );
-    // One deadline for the commands written together; those still unanswered then are overdue.
-    const timer = setTimeout(() => {
-      for (const p of group) if (!p.answered) this.timeout(p);
-    }, this.opts.commandTimeout);
-    replies[replies.length - 1]!.then(
-      () => clearTimeout(timer),
-      () => undefined,
-    );
+    this.armDeadline();
     // A failure of the first leaves the others rejected too; mark them handled so none goes unobserved.
     for (const r of replies) r.catch(() => undefined);
     this.send(sock, chunks);
@@ -410,12 +410,10 @@ export class MemcachedClient {
         overdue: false,
         finish: (why) => resolve({ lines: got.length === lines.length ? got : got.slice(), why }),
         late,
-        timer: undefined,
+        deadline: performance.now() + this.opts.commandTimeout,
       };
-      p.timer = setTimeout(() => {
-        if (!p.answered) this.timeout(p);
-      }, this.opts.commandTimeout);
       this.pending.push(p);
+      this.armDeadline();
     });
     // The buffer is used again once written (or failed).
     this.corkedWrite(sock, wire.length === bytes ? wire : wire.subarray(0, bytes), () => this.giveBack(wire));
@@ -442,6 +440,30 @@ export class MemcachedClient {
     if (this.spare.length < SPARE_BUFFERS) this.spare.push(b);
   }
 
+  /** Sets the deadline timer for the oldest unanswered command, if it is not set. */
+  private armDeadline(): void {
+    const t = this.deadlineTimer;
+    if (t !== undefined) {
+      // Unreferenced while nothing waited: it keeps the process alive again.
+      t.ref();
+      return;
+    }
+    const next = this.pending.find((p) => !p.answered);
+    if (next === undefined) return;
+    this.deadlineTimer = setTimeout(this.onDeadline, Math.max(1, next.deadline - performance.now()));
+  }
+
+  private readonly onDeadline = (): void => {
+    this.deadlineTimer = undefined;
+    const now = performance.now();
+    for (const p of this.pending) {
+      if (p.answered) continue;
+      if (p.deadline > now) break;
+      this.timeout(p);
+    }
+    this.armDeadline();
+  };
+
   private timeout(p: Waiting): void {
     p.answered = true;
     p.overdue = true;
@@ -462,6 +484,8 @@ export class MemcachedClient {
   private drop(why: Error): void {
     clearTimeout(this.lateTimer);
     this.lateTimer = undefined;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     const sock = this.socket;
     this.socket = undefined;
     this.connecting = undefined;
@@ -473,7 +497,6 @@ export class MemcachedClient {
       p.answered = true;
       if (p.kind !== 'lines') p.reject(new MemcachedError(`${this.where}: "${p.command}" got no reply: ${why.message}; the server may or may not have applied it`, p.command, true));
       else {
-        clearTimeout(p.timer);
         // An overdue group's caller has its answer already.
         if (!overdue) p.finish(`got no reply: ${why.message}`);
       }
@@ -537,7 +560,6 @@ export class MemcachedClient {
         }
         if (head.got.length < head.count) break;
         this.pending.shift();
-        clearTimeout(head.timer);
         const overdue = head.overdue;
         head.answered = true;
         if (!overdue) head.finish('');
@@ -562,6 +584,8 @@ export class MemcachedClient {
       this.drop(new Error('memcached sent a reply to no command'));
       return;
     }
+    // Nothing waits: the deadline timer (when it fires, it finds nothing due) no longer keeps the process alive.
+    if (this.pending.length === 0) this.deadlineTimer?.unref();
     this.buf = pos >= buf.length ? Buffer.alloc(0) : buf.subarray(pos);
   }
 }
