@@ -1,7 +1,7 @@
 // The memcached_queue handler writes values straight into its buffers: the bytes must be
 // formatValue's (what the graphite handler sends), for any value and precision.
 import { describe, expect, it } from 'vitest';
-import { VALUE_MAX_BYTES, valueBound, writeValue } from '../handlers/memcached_queue/value-bytes.js';
+import { VALUE_MAX_BYTES, valueBound, writeSampleValue, writeValue } from '../handlers/memcached_queue/value-bytes.js';
 import { formatValue } from '../src/model/value-format.js';
 
 /** A small seeded generator (mulberry32), so a failure can be run again. */
@@ -17,9 +17,9 @@ function rng(seed: number): () => number {
 }
 
 const buf = Buffer.alloc(VALUE_MAX_BYTES + 8);
-function written(value: number, precision: number | undefined): string {
+function written(value: number, precision: number | undefined, sample = false): string {
   buf.fill(0x7e);
-  const end = writeValue(buf, 3, value, precision);
+  const end = sample ? writeSampleValue(buf, 3, { value, precision }) : writeValue(buf, 3, value, precision);
   // Nothing written outside what it says it wrote.
   if (buf[2] !== 0x7e || buf[end] !== 0x7e) expect(`${value} at ${precision} wrote past its bytes`).toBe('');
   return buf.toString('latin1', 3, end);
@@ -29,12 +29,14 @@ function check(value: number, precision: number | undefined): void {
   const want = formatValue(value, precision);
   const got = written(value, precision);
   if (got !== want) expect(`${got} for ${value} at ${precision}`).toBe(`${want} for ${value} at ${precision}`);
+  const fromSample = written(value, precision, true);
+  if (fromSample !== want) expect(`${fromSample} for ${value} at ${precision} (writeSampleValue)`).toBe(`${want} for ${value} at ${precision}`);
   if (got.length > valueBound(precision)) expect(`${got} for ${value} at ${precision}`).toBe(`at most ${valueBound(precision)} bytes`);
 }
 
 const PRECISIONS: (number | undefined)[] = [undefined, 0, 1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 16, 17, 20];
 
-describe('writeValue', () => {
+describe('writeValue and writeSampleValue', () => {
   it('writes what formatValue returns for values that need care', () => {
     const values = [
       0, -0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 0.125, 0.005, -0.005, 0.015, 1.005, 1.045, 12.5, 3.4, 16384000000, -0.001, 0.1, 1 / 3, -1 / 3, 1234,
@@ -84,6 +86,7 @@ describe('writeValue', () => {
     for (const v of [0, 1.25, -7.5, 1e300, 123.456]) for (const p of [2.5, 30, 100]) check(v, p);
     expect(() => writeValue(buf, 0, 1, 101)).toThrow(RangeError);
     expect(() => writeValue(buf, 0, 1, -1)).toThrow(RangeError);
+    expect(() => writeSampleValue(buf, 0, { value: 1, precision: 101 })).toThrow(RangeError);
     expect(written(-1e20 - 0.5, 100).length).toBeLessThanOrEqual(VALUE_MAX_BYTES);
   });
 });

@@ -3,7 +3,7 @@
 // whose JSON would exceed the item size is split into several, each covering a run of samples, so
 // the handler can say exactly which samples of the batch were stored.
 import type { MetricName, Sample } from '../../src/plugin-api.js';
-import { VALUE_MAX_BYTES, valueBound, writeValue } from './value-bytes.js';
+import { VALUE_MAX_BYTES, valueBound, writeSampleValue, writeValue } from './value-bytes.js';
 
 /** The fields a template can name. */
 export const TEMPLATE_FIELDS = ['collector', 'instance', 'host'] as const;
@@ -217,7 +217,7 @@ export function buildItems(out: Items, batch: readonly Sample[], infoOf: (name: 
     const pairAt = count === 0 ? pos : pos + 1;
     if (count > 0) data[pos] = COMMA;
     let end = pairAt + path.copy(data, pairAt);
-    end = writeValue(data, end, s.value, s.precision);
+    end = writeSampleValue(data, end, s);
     data[end++] = CLOSE;
     if (end - from + FOOTER.length > maxBytes) {
       if (count === 0) throw new ItemTooLarge(`the sample ${path.toString('utf8', 1, path.length - 1)} does not fit in one memcached item of ${maxBytes} bytes`);
@@ -332,7 +332,7 @@ export function writeItems(out: Items, which: readonly number[], batch: readonly
       if (!first) data[pos++] = COMMA;
       first = false;
       pos += path.copy(data, pos);
-      pos = writeValue(data, pos, s.value, s.precision);
+      pos = writeSampleValue(data, pos, s);
       data[pos++] = CLOSE;
     }
     pos += FOOTER.copy(data, pos);
