@@ -99,10 +99,10 @@ function putAscii(buf: Buffer, pos: number, s: string): number {
   return pos + s.length;
 }
 
-/** Buffers for pipelines, taken back once their write is done: no new one (and its garbage) per pipeline. */
-const SPARE_BUFFERS = 16;
+/** Buffers for pipelines, taken back once their write is done: no new one (and its garbage) per pipeline. At most 8 MiB are kept. */
+const SPARE_BUFFERS = 8;
 const SPARE_MIN_BYTES = 64 * 1024;
-const SPARE_MAX_BYTES = 4 * 1024 * 1024;
+const SPARE_MAX_BYTES = 1024 * 1024;
 
 interface Pending {
   readonly command: string;
@@ -340,28 +340,20 @@ export class MemcachedClient {
   }
 
   /**
-   * Writes `chunks`. What is written in one tick goes out together: every queue's claim in one
-   * packet, then every queue's sets, rather than one packet (and one read by memcached) per command.
+   * Holds what is written to `sock` until the end of the tick: what several callers write in one
+   * tick goes out in one writev (and is read by memcached at once), not one packet per command.
    */
-  private send(sock: net.Socket, chunks: readonly Buffer[]): void {
-    if (this.corked !== sock) {
-      this.corked?.uncork();
-      sock.cork();
-      this.corked = sock;
-      process.nextTick(this.uncork);
-    }
-    for (const c of chunks) sock.write(c);
+  private hold(sock: net.Socket): void {
+    if (this.corked === sock) return;
+    this.corked?.uncork();
+    sock.cork();
+    this.corked = sock;
+    process.nextTick(this.uncork);
   }
 
-  /** As send, one chunk, with a callback once it is written (or failed). */
-  private corkedWrite(sock: net.Socket, chunk: Buffer, done: () => void): void {
-    if (this.corked !== sock) {
-      this.corked?.uncork();
-      sock.cork();
-      this.corked = sock;
-      process.nextTick(this.uncork);
-    }
-    sock.write(chunk, done);
+  private send(sock: net.Socket, chunks: readonly Buffer[]): void {
+    this.hold(sock);
+    for (const c of chunks) sock.write(c);
   }
 
   private readonly uncork = (): void => {
@@ -415,8 +407,9 @@ export class MemcachedClient {
       this.pending.push(p);
       this.armDeadline();
     });
+    this.hold(sock);
     // The buffer is used again once written (or failed).
-    this.corkedWrite(sock, wire.length === bytes ? wire : wire.subarray(0, bytes), () => this.giveBack(wire));
+    sock.write(wire.length === bytes ? wire : wire.subarray(0, bytes), () => this.giveBack(wire));
     return answer;
   }
 
