@@ -108,8 +108,8 @@ export class Items {
   bound = new Float64Array(64);
   /** Whether each item's JSON is written yet (groupItems leaves it to writeItems). */
   built = new Uint8Array(64);
-  /** Per sample of the batch, its name's info; undefined for a sample left out. */
-  sampleInfo: (NameInfo | undefined)[] = [];
+  /** Per sample of the batch, its pair's path (its name's pathJson); undefined for a sample left out. */
+  samplePath: (Buffer | undefined)[] = [];
   data: Buffer = Buffer.allocUnsafe(64 * 1024);
   /** How much of `data` holds JSON. */
   used = 0;
@@ -245,7 +245,7 @@ export function buildItems(out: Items, batch: readonly Sample[], infoOf: (name: 
 export function groupItems(out: Items, batch: readonly Sample[], infoOf: (name: MetricName) => NameInfo, maxBytes: number, skip?: (s: Sample) => boolean): boolean {
   out.count = 0;
   out.used = 0;
-  const sampleInfo = out.sampleInfo;
+  const samplePath = out.samplePath;
   let info: NameInfo | undefined;
   let ts = 0;
   let start = 0;
@@ -258,7 +258,7 @@ export function groupItems(out: Items, batch: readonly Sample[], infoOf: (name: 
   for (let i = 0; i < batch.length; i++) {
     const s = batch[i]!;
     if (skip !== undefined && skip(s)) {
-      sampleInfo[i] = undefined;
+      samplePath[i] = undefined;
       continue;
     }
     let ni: NameInfo;
@@ -271,7 +271,7 @@ export function groupItems(out: Items, batch: readonly Sample[], infoOf: (name: 
       }
     }
     prev = ni;
-    sampleInfo[i] = ni;
+    samplePath[i] = ni.pathJson;
     const p = s.precision;
     // toFixed takes 0 to 100 once truncated.
     if (p !== lastPrecision) {
@@ -307,10 +307,11 @@ export function groupItems(out: Items, batch: readonly Sample[], infoOf: (name: 
 
 /** Writes the JSON of the items `which` (by index) that groupItems left unwritten, after those written. */
 export function writeItems(out: Items, which: readonly number[], batch: readonly Sample[]): void {
-  const sampleInfo = out.sampleInfo;
+  const samplePath = out.samplePath;
   let pos = out.used;
   let data = out.data;
-  for (const i of which) {
+  for (let w = 0; w < which.length; w++) {
+    const i = which[w]!;
     if (out.built[i]) continue;
     out.built[i] = 1;
     const from = pos;
@@ -325,10 +326,9 @@ export function writeItems(out: Items, which: readonly number[], batch: readonly
     pos += DATA.copy(data, pos);
     let first = true;
     for (let k = start; k < end; k++) {
-      const ni = sampleInfo[k];
-      if (ni === undefined) continue;
+      const path = samplePath[k];
+      if (path === undefined) continue;
       const s = batch[k]!;
-      const path = ni.pathJson;
       if (!first) data[pos++] = COMMA;
       first = false;
       pos += path.copy(data, pos);
