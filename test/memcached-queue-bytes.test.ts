@@ -1,7 +1,7 @@
 // The memcached_queue handler writes values straight into its buffers: the bytes must be
 // formatValue's (what the graphite handler sends), for any value and precision.
 import { describe, expect, it } from 'vitest';
-import { VALUE_MAX_BYTES, valueBound, writeSampleValue, writeValue } from '../handlers/memcached_queue/value-bytes.js';
+import { VALUE_MAX_BYTES, valueBound, writeSampleValue, writeSeconds, writeValue } from '../handlers/memcached_queue/value-bytes.js';
 import { formatValue } from '../src/model/value-format.js';
 
 /** A small seeded generator (mulberry32), so a failure can be run again. */
@@ -40,6 +40,7 @@ describe('writeValue and writeSampleValue', () => {
   it('writes what formatValue returns for values that need care', () => {
     const values = [
       0, -0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 0.125, 0.005, -0.005, 0.015, 1.005, 1.045, 12.5, 3.4, 16384000000, -0.001, 0.1, 1 / 3, -1 / 3, 1234,
+      2 ** 31, 2 ** 31 - 1, -(2 ** 31), -(2 ** 31) + 1, -(2 ** 31) - 1, 2 ** 31 / 100, -(2 ** 31) / 100, 21474836.47, 21474836.475, -21474836.48,
       2 ** 53, 2 ** 53 - 1, -(2 ** 53), 2 ** 53 + 2, 2 ** 52 + 0.5, 9007199254740.99, 90071992547409.91, 8.999999999999999, 8999999999.999999,
       1e15, 1e16, 1e20, 1e21, -1e21, 999999999999999900000, 1e22, 1.7976931348623157e308, -1.7976931348623157e308, 5e-324, -5e-324, 1e-7, 1.5e-7, 1e-300,
       0.49999999999999994, 0.5000000000000001, 4.35, 4.345, 1.255, 8.675, 0.045, 10.235, 1e-16, 123456.789, 99.995, 99.9949999, 0.9999999999999999,
@@ -79,6 +80,19 @@ describe('writeValue and writeSampleValue', () => {
         check(v, p);
         check(-v, p);
       }
+    }
+  });
+
+  it('writeSeconds writes a timestamp as the item\'s Unix seconds, String(Math.floor(ms / 1000))', () => {
+    const r = rng(44);
+    const stamps = [0, -0, 999, 1000, -1, -999, -1000, -1001, 1_700_000_000_999, 2 ** 31 * 1000 - 1, 2 ** 31 * 1000, -(2 ** 31) * 1000, -(2 ** 31) * 1000 - 1, 8.64e15, -8.64e15, 1e300, NaN, 0.5, -0.5];
+    for (let i = 0; i < 20_000; i++) stamps.push(Math.floor((r() - 0.3) * 10 ** Math.floor(r() * 17)) + (r() < 0.2 ? r() : 0));
+    for (const ms of stamps) {
+      buf.fill(0x7e);
+      const end = writeSeconds(buf, 3, { timestamp: ms });
+      const got = buf.toString('latin1', 3, end);
+      const want = String(Math.floor(ms / 1000));
+      if (got !== want || buf[end] !== 0x7e) expect(`${got} for ${ms}`).toBe(`${want} for ${ms}`);
     }
   });
 

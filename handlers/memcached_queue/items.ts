@@ -3,7 +3,7 @@
 // whose JSON would exceed the item size is split into several, each covering a run of samples, so
 // the handler can say exactly which samples of the batch were stored.
 import type { MetricName, Sample } from '../../src/plugin-api.js';
-import { VALUE_MAX_BYTES, valueBound, writeSampleValue, writeValue } from './value-bytes.js';
+import { VALUE_MAX_BYTES, valueBound, writeSampleValue, writeSeconds, writeValue } from './value-bytes.js';
 
 /** The fields a template can name. */
 export const TEMPLATE_FIELDS = ['collector', 'instance', 'host'] as const;
@@ -322,7 +322,7 @@ export function writeItems(out: Items, which: readonly number[], batch: readonly
     out.room(pos, out.bound[i]!);
     data = out.data;
     pos += head.copy(data, pos);
-    pos = writeValue(data, pos, Math.floor(batch[start]!.timestamp / 1000), undefined);
+    pos = writeSeconds(data, pos, batch[start]!);
     pos += DATA.copy(data, pos);
     let first = true;
     for (let k = start; k < end; k++) {

@@ -128,8 +128,8 @@ export function writeSampleValue(buf: Uint8Array, pos: number, s: ValueOf): numb
   const value = s.value;
   const precision = s.precision;
   if (precision === undefined) {
-    // -0 | 0 is 0: written 0, as formatValue does.
-    if (value === (value | 0)) return writeFixed32(buf, pos, value < 0, value < 0 ? -value : value, 0);
+    // -0 | 0 is 0: written 0, as formatValue does. An int32 but -2^31, whose magnitude is not one.
+    if (value === (value | 0) && value !== -2147483648) return writeFixed32(buf, pos, value < 0, value < 0 ? -value : value, 0);
   } else if (precision >= 0 && precision <= 9 && Math.floor(precision) === precision) {
     const neg = value < 0;
     const abs = neg ? -value : value;
@@ -151,6 +151,14 @@ export function writeSampleValue(buf: Uint8Array, pos: number, s: ValueOf): numb
     }
   }
   return writeValue(buf, pos, value, precision);
+}
+
+/** A sample's Unix seconds, Math.floor(timestamp / 1000), as writeValue writes them; takes the sample, as writeSampleValue. */
+export function writeSeconds(buf: Uint8Array, pos: number, s: { readonly timestamp: number }): number {
+  const sec = Math.floor(s.timestamp / 1000);
+  // An int32 but -2^31, whose magnitude is not one.
+  if (sec === (sec | 0) && sec !== -2147483648) return writeFixed32(buf, pos, sec < 0, sec < 0 ? -sec : sec, 0);
+  return writeValue(buf, pos, sec, undefined);
 }
 
 /**

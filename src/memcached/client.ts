@@ -70,7 +70,6 @@ export class MemcachedError extends Error {
 const MAX_KEY_BYTES = 250;
 const CR = 13;
 const LF = 10;
-const STORED_LINE = Buffer.from('STORED');
 const STORED: StoreResult = Object.freeze({ stored: true, reply: 'STORED' });
 
 /** Throws when `key` is not a key memcached takes (1 to 250 bytes, no space or control character). */
@@ -536,8 +535,15 @@ export class MemcachedClient {
     while (this.pending.length > 0) {
       const head = this.pending[0]!;
       if (head.kind === 'lines') {
-        // As many of the group's lines as are here; STORED, nearly all of them, without decoding.
+        // As many of the group's lines as are here.
         while (head.got.length < head.count) {
+          // STORED\r\n, nearly every reply, by its bytes: no search for the line's end.
+          if (pos + 8 <= buf.length && buf[pos] === 83 && buf[pos + 1] === 84 && buf[pos + 2] === 79 && buf[pos + 3] === 82 && buf[pos + 4] === 69 && buf[pos + 5] === 68 && buf[pos + 6] === CR && buf[pos + 7] === LF) {
+            pos += 8;
+            head.got.push('STORED');
+            if (head.overdue) head.late?.(head.got.length - 1, 'STORED');
+            continue;
+          }
           let e: number;
           try {
             e = lineEnd(buf, pos);
@@ -546,7 +552,7 @@ export class MemcachedClient {
             return;
           }
           if (e < 0) break;
-          const line = e - pos === STORED_LINE.length && buf.compare(STORED_LINE, 0, STORED_LINE.length, pos, e) === 0 ? 'STORED' : buf.toString('latin1', pos, e);
+          const line = buf.toString('latin1', pos, e);
           pos = e + 2;
           head.got.push(line);
           if (head.overdue) head.late?.(head.got.length - 1, line);
