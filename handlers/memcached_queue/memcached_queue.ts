@@ -2,8 +2,8 @@
 // esmond's persisters (espersistd) read unchanged. Layout, reader and writer: docs/compat.md,
 // "esmond: memcached persist queues". The outbox retries what memcached refused; the handler says
 // which head of each batch is stored (PartialSendError), so nothing is written twice or lost.
-import { defineHandler, duration, MemcachedClient, PartialSendError, persistQueue, RejectedSamplesError, z, type HandlerContext, type MetricName } from '../../src/plugin-api.js';
-import { buildItems, compileTemplate, itemHead, ItemTooLarge, pathJsonOf, templateProblem, type Item, type NameInfo, type Template } from './items.js';
+import { defineHandler, duration, MemcachedClient, PartialSendError, persistQueue, RejectedSamplesError, z, type HandlerContext, type MetricName, type Sample } from '../../src/plugin-api.js';
+import { buildItems, compileTemplate, groupItems, itemHead, Items, ItemTooLarge, pathJsonOf, templateProblem, writeItems, type NameInfo, type Template } from './items.js';
 import { QueueWriter, type WriteOutcome } from './writer.js';
 
 const { QUEUE_NAME, queueIndex, queueNames } = persistQueue;
@@ -69,6 +69,10 @@ interface State {
   readonly client: MemcachedClient;
   readonly writer: QueueWriter;
   readonly names: WeakMap<MetricName, NameInfo>;
+  /** Per (oidset, device, oid): a number (names with the same one share items), the items' head and queues. */
+  readonly groups: Map<string, { readonly id: number; readonly head: Buffer; readonly queues: readonly string[] }>;
+  /** The batch being written's items (reused: one batch is written at a time). */
+  items: Items | undefined;
   readonly templates: { oidset: Template; device: Template; oid: Template };
   readonly instanceShown: boolean;
   readonly families: readonly (readonly string[])[];
@@ -86,26 +90,31 @@ function infoOf(st: State, name: MetricName): NameInfo {
   const oidset = st.templates.oidset(name, st.host);
   const device = st.templates.device(name, st.host);
   const oid = st.templates.oid(name, st.host);
-  const pathJson = pathJsonOf(name, st.instanceShown);
-  const head = itemHead(oidset, device, oid);
+  const key = `${oidset}\0${device}\0${oid}`;
+  // What only the (oidset, device, oid) decides is worked out once for all its names.
+  let group = st.groups.get(key);
+  if (group === undefined) {
+    group = { id: st.groups.size, head: Buffer.from(itemHead(oidset, device, oid)), queues: st.families.map((f) => f[queueIndex(oidset, device, f.length)]!) };
+    st.groups.set(key, group);
+  }
   ni = {
-    head,
-    headBytes: Buffer.byteLength(head),
+    head: group.head,
     oidset,
     device,
     oid,
-    group: `${oidset}\0${device}\0${oid}`,
-    pathJson,
-    pathBytes: Buffer.byteLength(pathJson),
-    queues: st.families.map((f) => f[queueIndex(oidset, device, f.length)]!),
+    group: group.id,
+    pathJson: Buffer.from(pathJsonOf(name, st.instanceShown)),
+    queues: group.queues,
+    follower: undefined,
+    followerInfo: undefined,
   };
   st.names.set(name, ni);
   return ni;
 }
 
-function samples(items: readonly Item[], from: number): number {
+function samples(items: Items, from: number): number {
   let n = 0;
-  for (let i = from; i < items.length; i++) n += items[i]!.end - items[i]!.start;
+  for (let i = from; i < items.count; i++) n += items.samples(i);
   return n;
 }
 
@@ -147,6 +156,8 @@ export default defineHandler({
       client,
       writer: new QueueWriter(client, ctx.log),
       names: new WeakMap(),
+      groups: new Map(),
+      items: undefined,
       templates: { oidset: compileTemplate(c.oidset_name), device: compileTemplate(c.device_name), oid: compileTemplate(c.oid_name) },
       instanceShown: [c.oidset_name, c.device_name, c.oid_name].some((t) => t.includes('{instance}')),
       families: Object.entries(c.queues).map(([family, count]) => queueNames(family, count)),
@@ -157,35 +168,53 @@ export default defineHandler({
   },
   async send(batch, ctx) {
     const st = ctx.state;
-    let items: Item[];
+    // Taken while this batch is written, so a send that overlapped one would not share its buffers.
+    const items = st.items ?? new Items();
+    st.items = undefined;
     try {
-      const delivered = st.writer.delivered;
-      items = buildItems(batch, (n) => infoOf(st, n), st.maxItemBytes, (s) => delivered.has(s));
-    } catch (err) {
-      if (err instanceof ItemTooLarge) throw new RejectedSamplesError(err.message);
-      throw err;
+      return await sendItems(st, ctx, batch, items);
+    } finally {
+      st.items = items;
     }
-    const out = await st.writer.write(batch, items, (it) => it.info.queues);
-    report(st, ctx, out);
-    if (out.tooLarge) st.maxItemBytes = Math.max(1024, Math.floor(st.maxItemBytes / 2));
-    if (out.failedAt >= items.length) return;
-    const why = out.failures.get(out.failedAt)!;
-    let refused = 0;
-    for (const [i, f] of out.failures) if (f.refused !== undefined) refused += items[i]!.end - items[i]!.start;
-    const stored = out.failedAt;
-    const reason =
-      why.refused !== undefined
-        ? `memcached refused an item for queue ${why.queue} (${why.refused})`
-        : why.passed
-          ? `a persister had passed the slot of an item in queue ${why.queue} before it was written; it is written again`
-          : (why.error?.message ?? 'unknown');
-    throw new PartialSendError(
-      items[out.failedAt]!.start,
-      `${reason}; ${stored} of ${items.length} items stored, the other ${samples(items, out.failedAt)} samples are written again in new slots`,
-      refused,
-    );
   },
   close(ctx) {
     ctx.state?.client.close();
   },
 });
+
+async function sendItems(st: State, ctx: Ctx, batch: readonly Sample[], items: Items): Promise<void> {
+  const delivered = st.writer.delivered;
+  // Only a failed write can leave samples delivered: otherwise no look-up per sample.
+  const skip = st.writer.deliveredAny ? (s: Sample) => delivered.has(s) : undefined;
+  const info = (n: MetricName) => infoOf(st, n);
+  // Grouped first and the JSON written while the slots are claimed, unless an item could need
+  // splitting (or a sample cannot be written): then all of it before anything is claimed.
+  const later = groupItems(items, batch, info, st.maxItemBytes, skip);
+  if (!later) {
+    try {
+      buildItems(items, batch, info, st.maxItemBytes, skip);
+    } catch (err) {
+      if (err instanceof ItemTooLarge) throw new RejectedSamplesError(err.message);
+      throw err;
+    }
+  }
+  const out = await st.writer.write(batch, items, (i) => items.info[i]!.queues, later ? (which) => writeItems(items, which, batch) : undefined);
+  report(st, ctx, out);
+  if (out.tooLarge) st.maxItemBytes = Math.max(1024, Math.floor(st.maxItemBytes / 2));
+  if (out.failedAt >= items.count) return;
+  const why = out.failures.get(out.failedAt)!;
+  let refused = 0;
+  for (const [i, f] of out.failures) if (f.refused !== undefined) refused += items.samples(i);
+  const stored = out.failedAt;
+  const reason =
+    why.refused !== undefined
+      ? `memcached refused an item for queue ${why.queue} (${why.refused})`
+      : why.passed
+        ? `a persister had passed the slot of an item in queue ${why.queue} before it was written; it is written again`
+        : (why.error?.message ?? 'unknown');
+  throw new PartialSendError(
+    items.start[out.failedAt]!,
+    `${reason}; ${stored} of ${items.count} items stored, the other ${samples(items, out.failedAt)} samples are written again in new slots`,
+    refused,
+  );
+}

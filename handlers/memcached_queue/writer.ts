@@ -8,8 +8,8 @@
 // head of the batch as accepted and have only the rest written again, in new slots. A set that got
 // no reply is settled before the next write: a late STORED (the connection is kept for it) then
 // `delete` tells whether a reader has the item (its samples are not written again) or not.
-import { persistQueue, type MemcachedClient, type PluginLogger, type Sample } from '../../src/plugin-api.js';
-import type { Item } from './items.js';
+import { persistQueue, type MemcachedClient, type PluginLogger, type Sample, type StoreRequest } from '../../src/plugin-api.js';
+import type { Items } from './items.js';
 
 const { COUNTER_FLAGS, ITEM_FLAGS, itemKey, lastAddedKey, lastReadKey, parseCounter } = persistQueue;
 
@@ -50,11 +50,22 @@ interface Unsettled {
   stored: boolean | undefined;
 }
 
-interface Copy {
-  readonly item: number;
-  readonly slot: bigint;
-  readonly key: string;
-  stored: boolean;
+/** The copies of a batch's items written to one queue, in slot order: parallel arrays, no object per copy. */
+interface Copies {
+  readonly queue: string;
+  /** The item of each copy, and its slot: `first` + its index. */
+  readonly item: readonly number[];
+  readonly first: bigint;
+  readonly key: readonly string[];
+  readonly stored: boolean[];
+}
+
+/** The copies' indexes whose slot is below `lr` (`inclusive`: at or below). */
+function below(c: Copies, of: readonly number[], lr: bigint, inclusive: boolean): number[] {
+  return of.filter((j) => {
+    const slot = c.first + BigInt(j);
+    return inclusive ? slot <= lr : slot < lr;
+  });
 }
 
 /** How long a writer waits, at most, for a reader standing on one of its slots to move on. */
@@ -69,37 +80,61 @@ export class QueueWriter {
   private uncertain = new Map<string, Unsettled>();
   /** Samples a reader got although their send failed (a set that was late): not written again. */
   readonly delivered = new WeakSet<Sample>();
+  /** Whether `delivered` was ever given a sample (a WeakSet cannot say): until then no sample is looked up in it. */
+  deliveredAny = false;
 
   constructor(
     private readonly client: MemcachedClient,
     private readonly log: PluginLogger,
   ) {}
 
-  /** Writes each item to each of `queuesOf(item)`; never throws for what memcached does, it reports. */
-  async write(batch: readonly Sample[], items: readonly Item[], queuesOf: (item: Item) => readonly string[]): Promise<WriteOutcome> {
-    const out = { failedAt: items.length, failures: new Map<number, CopyFailure>(), refusals: new Map<string, { items: number; reply: string }>(), passed: 0, readEarly: 0, tooLarge: false, created: [] as string[], maybeTwice: 0 };
+  /**
+   * Writes each item to each of `queuesOf(item)`; never throws for what memcached does, it reports.
+   * With `writeJson`, the items' JSON is not written yet: it writes that of the items given, and is
+   * called once per queue, in turn, while the slots are being claimed and the sets of the queues
+   * before are on their way, so that memcached stores one queue's items while the next is written.
+   */
+  async write(batch: readonly Sample[], items: Items, queuesOf: (item: number) => readonly string[], writeJson?: (which: readonly number[]) => void): Promise<WriteOutcome> {
+    const out = { failedAt: items.count, failures: new Map<number, CopyFailure>(), refusals: new Map<string, { items: number; reply: string }>(), passed: 0, readEarly: 0, tooLarge: false, created: [] as string[], maybeTwice: 0 };
     if (this.uncertain.size > 0) {
       try {
         out.maybeTwice = await this.settle();
       } catch (err) {
         // Nothing is written while slots that may hold an item twice cannot be cleared.
-        for (let i = 0; i < items.length; i++) out.failures.set(i, { queue: '', error: err as Error });
+        for (let i = 0; i < items.count; i++) out.failures.set(i, { queue: '', error: err as Error });
         out.failedAt = 0;
         return out;
       }
     }
     const byQueue = new Map<string, number[]>();
-    for (let i = 0; i < items.length; i++) {
-      for (const q of queuesOf(items[i]!)) {
+    for (let i = 0; i < items.count; i++) {
+      for (const q of queuesOf(i)) {
         let list = byQueue.get(q);
         if (list === undefined) byQueue.set(q, (list = []));
         list.push(i);
       }
     }
-    const copies = new Map<string, Copy[]>();
-    await Promise.all([...byQueue].map(([q, idx]) => this.writeQueue(q, idx, batch, items, out).then((c) => void copies.set(q, c))));
+    // Each queue's JSON in its own turn of the event loop: the claims go out first (the client
+    // sends what is written in a tick at its end), and between two turns the replies that came
+    // are heard and the sets of the queues ready are sent.
+    let ready: Map<string, Promise<void>> | undefined;
+    let turn = Promise.resolve();
+    if (writeJson !== undefined) {
+      ready = new Map();
+      for (const [q, idx] of byQueue) {
+        turn = turn.then(() => new Promise<void>((r) => setImmediate(r))).then(() => writeJson(idx));
+        // A queue whose claim failed does not wait for its JSON: its failure is not left unheard.
+        turn.catch(() => undefined);
+        ready.set(q, turn);
+      }
+    }
+    // Every queue at once: their claims go out together, and so do their sets once claimed.
+    const copies: Copies[] = [];
+    await Promise.all([...byQueue].map(([q, idx]) => this.writeQueue(q, idx, batch, items, out, ready?.get(q)).then((c) => void (c !== undefined && copies.push(c)))));
+    // Not done while JSON is still to be written (for a queue whose claim failed): the items are the caller's again after this.
+    await turn.catch(() => undefined);
     for (const i of out.failures.keys()) out.failedAt = Math.min(out.failedAt, i);
-    if (out.failedAt < items.length) await this.takeBack(batch, items, copies, out.failedAt, out);
+    if (out.failedAt < items.count) await this.takeBack(batch, items, copies, out.failedAt, out);
     return out;
   }
 
@@ -115,8 +150,10 @@ export class QueueWriter {
     for (let i = 0; i < keys.length; i++) {
       if (deleted[i]) continue;
       const u = this.uncertain.get(keys[i]!)!;
-      if (u.stored === true) for (const s of u.samples) this.delivered.add(s);
-      else maybe++;
+      if (u.stored === true) {
+        for (const s of u.samples) this.delivered.add(s);
+        this.deliveredAny = true;
+      } else maybe++;
     }
     this.uncertain.clear();
     return maybe;
@@ -132,27 +169,44 @@ export class QueueWriter {
     if (!out.failures.has(item)) out.failures.set(item, why);
   }
 
-  private async writeQueue(queue: string, idx: readonly number[], batch: readonly Sample[], items: readonly Item[], out: WriteOutcome & { created: string[]; passed: number; tooLarge: boolean }): Promise<Copy[]> {
+  private async writeQueue(queue: string, idx: number[], batch: readonly Sample[], items: Items, out: WriteOutcome & { created: string[]; passed: number; tooLarge: boolean }, json: Promise<void> | undefined): Promise<Copies | undefined> {
     let top: bigint;
     try {
       top = await this.claim(queue, idx.length, out.created);
     } catch (err) {
       // No slot is known to be claimed: nothing to clean up, the items go in new slots later.
       for (const i of idx) this.fail(out, i, { queue, error: err as Error });
-      return [];
+      return undefined;
+    }
+    if (json !== undefined) {
+      try {
+        await json;
+      } catch (err) {
+        // Claimed and left empty (readers skip such slots): the items go in new slots later.
+        this.holes.add(queue);
+        for (const i of idx) this.fail(out, i, { queue, error: err as Error });
+        return undefined;
+      }
     }
     const first = top - BigInt(idx.length) + 1n;
-    const copies: Copy[] = idx.map((item, j) => ({ item, slot: first + BigInt(j), key: itemKey(queue, first + BigInt(j)), stored: false }));
+    const n = idx.length;
+    const key: string[] = new Array<string>(n);
+    const requests: StoreRequest[] = new Array<StoreRequest>(n);
+    // Slots as plain numbers where they are exact (always, short of 2^53 items in one queue).
+    const firstN = Number(first);
+    const exact = firstN + n < Number.MAX_SAFE_INTEGER;
+    for (let j = 0; j < n; j++) {
+      const k = itemKey(queue, exact ? firstN + j : first + BigInt(j));
+      key[j] = k;
+      requests[j] = { key: k, value: items.json(idx[j]!), flags: ITEM_FLAGS };
+    }
+    const c: Copies = { queue, item: idx, first, key, stored: new Array<boolean>(n).fill(false) };
     let results;
     const late = new Map<number, Unsettled>();
-    const sets = this.client.storeMany(
-      'set',
-      copies.map((c) => ({ key: c.key, value: items[c.item]!.json, bytes: items[c.item]!.bytes, flags: ITEM_FLAGS })),
-      (j, r) => {
-        const u = late.get(j);
-        if (u !== undefined) u.stored = r.stored;
-      },
-    );
+    const sets = this.client.storeMany('set', requests, (j, r) => {
+      const u = late.get(j);
+      if (u !== undefined) u.stored = r.stored;
+    });
     // last_read, asked right behind the sets (memcached answers in order): where a reader was once they were in.
     const lrKey = lastReadKey(queue);
     const readAfter = this.client.get([lrKey]).then(
@@ -164,31 +218,33 @@ export class QueueWriter {
     } catch (err) {
       this.holes.add(queue);
       for (const i of idx) this.fail(out, i, { queue, error: err as Error });
-      return copies;
+      return c;
     }
     let refused = 0;
     let reply = '';
-    for (let j = 0; j < copies.length; j++) {
-      const c = copies[j]!;
+    let storedAny = false;
+    for (let j = 0; j < n; j++) {
       const r = results[j]!;
-      if (r.stored) c.stored = true;
-      else if (r.error !== undefined) {
-        const it = items[c.item]!;
-        late.set(j, this.unsettled(c.key, batch.slice(it.start, it.end)));
-        this.fail(out, c.item, { queue, error: r.error });
+      if (r.stored) {
+        c.stored[j] = storedAny = true;
+        continue;
+      }
+      const item = idx[j]!;
+      if (r.error !== undefined) {
+        late.set(j, this.unsettled(key[j]!, batch.slice(items.start[item]!, items.end[item]!)));
+        this.fail(out, item, { queue, error: r.error });
       } else {
         refused++;
         reply ||= r.reply;
         if (r.reply.includes('too large')) out.tooLarge = true;
-        this.fail(out, c.item, { queue, refused: r.reply });
+        this.fail(out, item, { queue, refused: r.reply });
       }
     }
     if (refused > 0) out.refusals.set(queue, { items: refused, reply });
-    const stored = copies.filter((c) => c.stored);
-    if (stored.length > 0) await this.checkPassed(queue, first, stored, batch, items, out, await readAfter);
-    if (copies.some((c) => !c.stored)) this.holes.add(queue);
-    else this.holes.delete(queue);
-    return copies;
+    if (storedAny) await this.checkPassed(c, batch, items, out, await readAfter);
+    if (c.stored.every(Boolean)) this.holes.delete(queue);
+    else this.holes.add(queue);
+    return c;
   }
 
   /**
@@ -232,10 +288,13 @@ export class QueueWriter {
    * still there was skipped. On the slot `last_read` names, the reader may be reading it right
    * now: wait for it to move on (up to a second) before deciding, or the item could be read and written again.
    */
-  private async checkPassed(queue: string, first: bigint, stored: Copy[], batch: readonly Sample[], items: readonly Item[], out: WriteOutcome & { passed: number }, reading: Buffer | undefined | Error): Promise<void> {
+  private async checkPassed(c: Copies, batch: readonly Sample[], items: Items, out: WriteOutcome & { passed: number }, reading: Buffer | undefined | Error): Promise<void> {
+    const queue = c.queue;
     const lrKey = lastReadKey(queue);
-    const last = stored[stored.length - 1]!.slot;
-    let passed: Copy[] = [];
+    const stored: number[] = [];
+    for (let j = 0; j < c.stored.length; j++) if (c.stored[j]) stored.push(j);
+    const last = c.first + BigInt(stored[stored.length - 1]!);
+    let passed: number[] = [];
     let firstReading: Buffer | undefined | Error | null = reading;
     try {
       const end = performance.now() + READER_WAIT_MS;
@@ -249,57 +308,66 @@ export class QueueWriter {
           await this.client.add(lrKey, '0', COUNTER_FLAGS);
           return;
         }
-        if (lr < first) return;
-        passed = stored.filter((c) => c.slot < lr);
-        const at = lr <= last ? stored.find((c) => c.slot === lr) : undefined;
+        if (lr < c.first) return;
+        passed = below(c, stored, lr, false);
+        const at = lr <= last ? stored.find((j) => c.first + BigInt(j) === lr) : undefined;
         if (at === undefined) break;
         // Gone: the reader has it (and may idle there, last_read on it, for long). Still there: it
         // is between its incr and its get, or its get and its delete; wait for it to move on.
-        if (!(await this.client.get([at.key])).has(at.key)) break;
+        const atKey = c.key[at]!;
+        if (!(await this.client.get([atKey])).has(atKey)) break;
         if (performance.now() > end) {
-          passed = stored.filter((c) => c.slot <= lr);
+          passed = below(c, stored, lr, true);
           break;
         }
         await new Promise((r) => setTimeout(r, READER_POLL_MS));
       }
       if (passed.length === 0) return;
-      const deleted = await this.client.deleteMany(passed.map((c) => c.key));
-      passed = passed.filter((_, j) => deleted[j]);
+      const deleted = await this.client.deleteMany(passed.map((j) => c.key[j]!));
+      passed = passed.filter((_, k) => deleted[k]);
     } catch (err) {
       // Unknown whether a reader passed them: settled before the next write (deleted, or found read).
-      for (const c of stored) {
-        c.stored = false;
-        const it = items[c.item]!;
-        this.unsettled(c.key, batch.slice(it.start, it.end)).stored = true;
-        this.fail(out, c.item, { queue, error: err as Error });
+      for (const j of stored) {
+        c.stored[j] = false;
+        const item = c.item[j]!;
+        this.unsettled(c.key[j]!, batch.slice(items.start[item]!, items.end[item]!)).stored = true;
+        this.fail(out, item, { queue, error: err as Error });
       }
       return;
     }
-    for (const c of passed) {
-      c.stored = false;
+    for (const j of passed) {
+      c.stored[j] = false;
       out.passed++;
-      this.fail(out, c.item, { queue, passed: true });
+      this.fail(out, c.item[j]!, { queue, passed: true });
     }
   }
 
   /** Deletes the stored copies of items from `from` on: they are written again with the rest. */
-  private async takeBack(batch: readonly Sample[], items: readonly Item[], copies: Map<string, Copy[]>, from: number, out: { readEarly: number }): Promise<void> {
-    const taken: Copy[] = [];
-    for (const list of copies.values()) for (const c of list) if (c.stored && c.item >= from) taken.push(c);
+  private async takeBack(batch: readonly Sample[], items: Items, copies: readonly Copies[], from: number, out: { readEarly: number }): Promise<void> {
+    const keys: string[] = [];
+    const taken: number[] = [];
+    for (const c of copies) {
+      for (let j = 0; j < c.stored.length; j++) {
+        if (c.stored[j] && c.item[j]! >= from) {
+          keys.push(c.key[j]!);
+          taken.push(c.item[j]!);
+        }
+      }
+    }
     if (taken.length === 0) return;
-    const keys = taken.map((c) => c.key);
     try {
       const deleted = await this.client.deleteMany(keys);
       for (let j = 0; j < taken.length; j++) {
         if (deleted[j]) continue;
         // A reader has it already: its samples are not written again.
         out.readEarly++;
-        const it = items[taken[j]!.item]!;
-        for (let i = it.start; i < it.end; i++) this.delivered.add(batch[i]!);
+        const it = taken[j]!;
+        for (let i = items.start[it]!; i < items.end[it]!; i++) this.delivered.add(batch[i]!);
+        this.deliveredAny = true;
       }
     } catch (err) {
       // Stored for sure: settled (deleted, or found read) before the next write.
-      for (const c of taken) this.unsettled(c.key, batch.slice(items[c.item]!.start, items[c.item]!.end)).stored = true;
+      for (let j = 0; j < taken.length; j++) this.unsettled(keys[j]!, batch.slice(items.start[taken[j]!]!, items.end[taken[j]!]!)).stored = true;
       this.log.debug(`memcached_queue: could not take back ${keys.length} items written after a failed one (${(err as Error).message}); they are deleted before the next write`);
     }
   }

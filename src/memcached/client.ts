@@ -6,7 +6,7 @@
 // can hear of; past that, or when it breaks, the next command reconnects. Commands are written in
 // the order they are called, and memcached answers them in that order.
 import net from 'node:net';
-import { parseReply, type Reply, type ReplyKind } from './reply.js';
+import { lineEnd, parseReply, type Reply, type ReplyKind } from './reply.js';
 
 export interface MemcachedAddress {
   readonly host: string;
@@ -68,15 +68,40 @@ export class MemcachedError extends Error {
 }
 
 const MAX_KEY_BYTES = 250;
-const CRLF = Buffer.from('\r\n');
+const CR = 13;
+const LF = 10;
+const STORED: StoreResult = Object.freeze({ stored: true, reply: 'STORED' });
 
 /** Throws when `key` is not a key memcached takes (1 to 250 bytes, no space or control character). */
 export function checkKey(key: string): void {
+  if (printableAscii(key)) return;
   const bytes = Buffer.byteLength(key);
   if (bytes === 0 || bytes > MAX_KEY_BYTES) throw new Error(`memcached key ${JSON.stringify(key.slice(0, 60))} is ${bytes} bytes; memcached takes 1 to ${MAX_KEY_BYTES}`);
   // eslint-disable-next-line no-control-regex
   if (/[\x00-\x20\x7f]/.test(key)) throw new Error(`memcached key ${JSON.stringify(key)} holds a space or a control character, which memcached's text protocol cannot carry`);
 }
+
+/** Whether `key` is 1 to 250 printable ASCII characters (no space): a key, and one byte a character. */
+function printableAscii(key: string): boolean {
+  const n = key.length;
+  if (n === 0 || n > MAX_KEY_BYTES) return false;
+  for (let i = 0; i < n; i++) {
+    const c = key.charCodeAt(i);
+    if (c <= 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
+/** Writes an ASCII string at `pos`; the position after it. */
+function putAscii(buf: Buffer, pos: number, s: string): number {
+  for (let i = 0; i < s.length; i++) buf[pos + i] = s.charCodeAt(i);
+  return pos + s.length;
+}
+
+/** Buffers for pipelines, taken back once their write is done: no new one (and its garbage) per pipeline. At most 8 MiB are kept. */
+const SPARE_BUFFERS = 8;
+const SPARE_MIN_BYTES = 64 * 1024;
+const SPARE_MAX_BYTES = 1024 * 1024;
 
 interface Pending {
   readonly command: string;
@@ -88,16 +113,51 @@ interface Pending {
   /** Past its deadline: its promise was rejected, a reply that still comes goes to `late`. */
   overdue: boolean;
   readonly late: ((reply: Reply) => void) | undefined;
+  /** When its reply is due (performance.now()): commandTimeout after it was written. */
+  readonly deadline: number;
 }
+
+/** What a group of one-line commands got: the reply lines that came, and why the others did not. */
+interface LinesAnswer {
+  /** Per command, its reply line; undefined past the last one that came. */
+  readonly lines: readonly (string | undefined)[];
+  /** How the first one without a reply failed, e.g. `got no reply within 2000 ms (command_timeout)`. */
+  readonly why: string;
+}
+
+/** Commands written together that each get one line back (storeMany): one waiting entry for all. */
+interface LinesPending {
+  readonly kind: 'lines';
+  /** The first command, for the lost connection's message. */
+  readonly command: string;
+  readonly count: number;
+  readonly got: string[];
+  answered: boolean;
+  overdue: boolean;
+  /** Settles the caller's promise with the lines so far; `why` the others got none. */
+  readonly finish: (why: string) => void;
+  readonly late: ((index: number, line: string) => void) | undefined;
+  /** When its replies are due (performance.now()). */
+  readonly deadline: number;
+}
+
+type Waiting = Pending | LinesPending;
 
 export class MemcachedClient {
   private socket: net.Socket | undefined;
   private connecting: Promise<net.Socket> | undefined;
-  private readonly pending: Pending[] = [];
+  private readonly pending: Waiting[] = [];
+  /** The socket whose writes are held until the current tick ends, so that they go out as one. */
+  private corked: net.Socket | undefined;
   private buf: Buffer = Buffer.alloc(0);
   private closed = false;
   /** Drops the connection if overdue commands are still unanswered when it fires. */
   private lateTimer: NodeJS.Timeout | undefined;
+  /**
+   * One timer for every command's deadline, set for the oldest one unanswered (commands are
+   * answered in order, and all have the same timeout): no timer to set and clear per command.
+   */
+  private deadlineTimer: NodeJS.Timeout | undefined;
   readonly where: string;
 
   constructor(private readonly opts: MemcachedClientOptions) {
@@ -137,40 +197,60 @@ export class MemcachedClient {
   /**
    * Several `set`s (or `add`s) written at once and answered in order: one result per item. An item
    * whose reply was lost (a timeout, a broken connection) gets `error`, uncertain: it may be stored.
-   * Rejects only when nothing could be written (no connection).
+   * Rejects only when nothing could be written (no connection). The values are copied before it
+   * returns its promise: their buffers may be reused right away.
    */
   async storeMany(command: StoreCommand, items: readonly StoreRequest[], onLate?: (index: number, result: StoreResult) => void): Promise<StoreResult[]> {
-    const chunks: Buffer[] = [];
-    const lines: string[] = [];
-    // Text values go out as one string, encoded once: no buffer per item, no copy to join them.
-    let text = '';
-    for (const it of items) {
-      checkKey(it.key);
+    const lines: string[] = new Array<string>(items.length);
+    const sizes: number[] = new Array<number>(items.length);
+    let total = 0;
+    // A line of a printable ASCII key is ASCII: one byte a character, written without an encoder.
+    let ascii = true;
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!;
+      if (!printableAscii(it.key)) {
+        checkKey(it.key);
+        ascii = false;
+      }
       const flags = it.flags ?? 0;
       if (!Number.isInteger(flags) || flags < 0 || flags > 0xffffffff) throw new Error(`memcached flags must be a 32-bit unsigned integer, got ${flags}`);
       const v = it.value;
       const bytes = typeof v === 'string' ? (it.bytes ?? Buffer.byteLength(v)) : v.length;
       const line = `${command} ${it.key} ${flags} 0 ${bytes}`;
-      lines.push(line);
-      if (typeof v === 'string') text += `${line}\r\n${v}\r\n`;
-      else {
-        if (text !== '') chunks.push(Buffer.from(text));
-        text = '';
-        chunks.push(Buffer.from(`${line}\r\n`), v, CRLF);
-      }
+      lines[i] = line;
+      sizes[i] = bytes;
+      total += (ascii ? line.length : Buffer.byteLength(line)) + bytes + 4;
     }
-    if (text !== '') chunks.push(Buffer.from(text));
-    const late = onLate && ((i: number, r: Reply) => onLate(i, { stored: r.line === 'STORED', reply: r.line }));
-    const replies = await this.write(lines, chunks, 'line', late);
-    const out: StoreResult[] = [];
-    for (let i = 0; i < replies.length; i++) {
+    // All of them in one buffer, values copied in (a caller may reuse its buffers once this returns).
+    const wire = this.spareBuffer(total);
+    let pos = 0;
+    for (let i = 0; i < items.length; i++) {
+      pos = ascii ? putAscii(wire, pos, lines[i]!) : pos + wire.write(lines[i]!, pos);
+      wire[pos++] = CR;
+      wire[pos++] = LF;
+      const v = items[i]!.value;
+      pos += typeof v === 'string' ? wire.write(v, pos, sizes[i]!) : v.copy(wire, pos);
+      wire[pos++] = CR;
+      wire[pos++] = LF;
+    }
+    const late = onLate && ((i: number, line: string) => onLate(i, { stored: line === 'STORED', reply: line }));
+    const answered = await this.writeLines(lines, wire, total, late);
+    const out: StoreResult[] = new Array<StoreResult>(lines.length);
+    for (let i = 0; i < lines.length; i++) {
+      const line = answered.lines[i];
+      if (line === undefined) {
+        out[i] = { stored: false, reply: '', error: new MemcachedError(`${this.where}: "${lines[i]}" ${answered.why}; the server may or may not have applied it`, lines[i]!, true) };
+        continue;
+      }
+      if (line === 'STORED') {
+        out[i] = STORED;
+        continue;
+      }
       try {
-        const r = await replies[i]!;
-        this.check(lines[i]!, r, true);
-        out.push({ stored: r.line === 'STORED', reply: r.line });
+        this.check(lines[i]!, { line }, true);
+        out[i] = { stored: false, reply: line };
       } catch (err) {
-        const e = err instanceof MemcachedError ? err : new MemcachedError(`${this.where}: "${lines[i]}" failed: ${(err as Error).message}`, lines[i]!, true);
-        out.push({ stored: false, reply: '', error: e });
+        out[i] = { stored: false, reply: '', error: err as MemcachedError };
       }
     }
     return out;
@@ -250,45 +330,138 @@ export class MemcachedClient {
     if (line.startsWith('SERVER_ERROR') && !storing) throw new MemcachedError(`${this.where}: "${command}" failed: ${line}`, command, false);
   }
 
-  /** Writes the commands; a promise of each one's reply, in order. */
-  private async write(lines: readonly string[], chunks: readonly Buffer[], kind: ReplyKind, late?: (index: number, reply: Reply) => void): Promise<Promise<Reply>[]> {
-    if (this.closed) throw new MemcachedError(`${this.where}: the client is closed`, lines[0] ?? '', false);
+  /** The socket to write to now: the connection, or a new one. */
+  private async sockFor(command: string): Promise<net.Socket> {
+    if (this.closed) throw new MemcachedError(`${this.where}: the client is closed`, command, false);
     // Written at once when connected, so commands go out in the order they were called (a caller
     // may pipeline a get behind its sets and know it runs after them); else in that order once connected.
-    const sock = this.socket !== undefined && !this.socket.destroyed ? this.socket : await this.ensure(lines[0] ?? '');
-    const group: Pending[] = [];
+    return this.socket !== undefined && !this.socket.destroyed ? this.socket : this.ensure(command);
+  }
+
+  /**
+   * Holds what is written to `sock` until the end of the tick: what several callers write in one
+   * tick goes out in one writev (and is read by memcached at once), not one packet per command.
+   */
+  private hold(sock: net.Socket): void {
+    if (this.corked === sock) return;
+    this.corked?.uncork();
+    sock.cork();
+    this.corked = sock;
+    process.nextTick(this.uncork);
+  }
+
+  private send(sock: net.Socket, chunks: readonly Buffer[]): void {
+    this.hold(sock);
+    for (const c of chunks) sock.write(c);
+  }
+
+  private readonly uncork = (): void => {
+    const sock = this.corked;
+    this.corked = undefined;
+    sock?.uncork();
+  };
+
+  /** Writes the commands; a promise of each one's reply, in order. */
+  private async write(lines: readonly string[], chunks: readonly Buffer[], kind: ReplyKind, late?: (index: number, reply: Reply) => void): Promise<Promise<Reply>[]> {
+    const sock = this.socket !== undefined && !this.socket.destroyed && !this.closed ? this.socket : await this.sockFor(lines[0] ?? '');
+    // One deadline for the commands written together; those still unanswered then are overdue.
+    const deadline = performance.now() + this.opts.commandTimeout;
     const replies = lines.map(
       (command, i) =>
         new Promise<Reply>((resolve, reject) => {
-          const p: Pending = { command, kind, resolve, reject, answered: false, overdue: false, late: late && ((r) => late(i, r)) };
-          group.push(p);
+          const p: Pending = { command, kind, resolve, reject, answered: false, overdue: false, late: late && ((r) => late(i, r)), deadline };
           this.pending.push(p);
         }),
     );
-    // One deadline for the commands written together; those still unanswered then are overdue.
-    const timer = setTimeout(() => {
-      for (const p of group) if (!p.answered) this.timeout(p);
-    }, this.opts.commandTimeout);
-    replies[replies.length - 1]!.then(
-      () => clearTimeout(timer),
-      () => undefined,
-    );
+    this.armDeadline();
     // A failure of the first leaves the others rejected too; mark them handled so none goes unobserved.
     for (const r of replies) r.catch(() => undefined);
-    if (chunks.length === 1) sock.write(chunks[0]!);
-    else {
-      // One writev for all of them, without copying them together first.
-      sock.cork();
-      for (const c of chunks) sock.write(c);
-      sock.uncork();
-    }
+    this.send(sock, chunks);
     return replies;
   }
 
-  private timeout(p: Pending): void {
+  /**
+   * Writes `wire`, the commands `lines` (one reply line each), and gathers their replies in one
+   * entry. It never rejects once written: a lost reply is a missing line, `why` says what happened.
+   */
+  private async writeLines(lines: readonly string[], wire: Buffer, bytes: number, late?: (index: number, line: string) => void): Promise<LinesAnswer> {
+    if (lines.length === 0) {
+      this.giveBack(wire);
+      return { lines: [], why: '' };
+    }
+    const sock = this.socket !== undefined && !this.socket.destroyed && !this.closed ? this.socket : await this.sockFor(lines[0]!);
+    const answer = new Promise<LinesAnswer>((resolve) => {
+      const got: string[] = [];
+      const p: LinesPending = {
+        kind: 'lines',
+        command: lines[0]!,
+        count: lines.length,
+        got,
+        answered: false,
+        overdue: false,
+        finish: (why) => resolve({ lines: got.length === lines.length ? got : got.slice(), why }),
+        late,
+        deadline: performance.now() + this.opts.commandTimeout,
+      };
+      this.pending.push(p);
+      this.armDeadline();
+    });
+    this.hold(sock);
+    // The buffer is used again once written (or failed).
+    sock.write(wire.length === bytes ? wire : wire.subarray(0, bytes), () => this.giveBack(wire));
+    return answer;
+  }
+
+  private readonly spare: Buffer[] = [];
+
+  /** A buffer of at least `n` bytes: a spare one, or a new one. */
+  private spareBuffer(n: number): Buffer {
+    for (let i = 0; i < this.spare.length; i++) {
+      const b = this.spare[i]!;
+      if (b.length >= n) {
+        this.spare[i] = this.spare[this.spare.length - 1]!;
+        this.spare.pop();
+        return b;
+      }
+    }
+    return Buffer.allocUnsafe(n <= SPARE_MAX_BYTES ? Math.max(n, SPARE_MIN_BYTES) : n);
+  }
+
+  private giveBack(b: Buffer): void {
+    if (b.length < SPARE_MIN_BYTES || b.length > SPARE_MAX_BYTES) return;
+    if (this.spare.length < SPARE_BUFFERS) this.spare.push(b);
+  }
+
+  /** Sets the deadline timer for the oldest unanswered command, if it is not set. */
+  private armDeadline(): void {
+    const t = this.deadlineTimer;
+    if (t !== undefined) {
+      // Unreferenced while nothing waited: it keeps the process alive again.
+      t.ref();
+      return;
+    }
+    const next = this.pending.find((p) => !p.answered);
+    if (next === undefined) return;
+    this.deadlineTimer = setTimeout(this.onDeadline, Math.max(1, next.deadline - performance.now()));
+  }
+
+  private readonly onDeadline = (): void => {
+    this.deadlineTimer = undefined;
+    const now = performance.now();
+    for (const p of this.pending) {
+      if (p.answered) continue;
+      if (p.deadline > now) break;
+      this.timeout(p);
+    }
+    this.armDeadline();
+  };
+
+  private timeout(p: Waiting): void {
     p.answered = true;
     p.overdue = true;
-    p.reject(new MemcachedError(`${this.where}: "${p.command}" got no reply within ${this.opts.commandTimeout} ms (command_timeout); the server may or may not have applied it`, p.command, true));
+    const why = `got no reply within ${this.opts.commandTimeout} ms (command_timeout)`;
+    if (p.kind === 'lines') p.finish(why);
+    else p.reject(new MemcachedError(`${this.where}: "${p.command}" ${why}; the server may or may not have applied it`, p.command, true));
     // The connection stays, in step, for late replies; a server silent for ten deadlines loses it.
     if (this.lateTimer === undefined) {
       this.lateTimer = setTimeout(() => {
@@ -303,6 +476,8 @@ export class MemcachedClient {
   private drop(why: Error): void {
     clearTimeout(this.lateTimer);
     this.lateTimer = undefined;
+    clearTimeout(this.deadlineTimer);
+    this.deadlineTimer = undefined;
     const sock = this.socket;
     this.socket = undefined;
     this.connecting = undefined;
@@ -310,8 +485,13 @@ export class MemcachedClient {
     sock?.destroy();
     const waiting = this.pending.splice(0);
     for (const p of waiting) {
+      const overdue = p.overdue;
       p.answered = true;
-      p.reject(new MemcachedError(`${this.where}: "${p.command}" got no reply: ${why.message}; the server may or may not have applied it`, p.command, true));
+      if (p.kind !== 'lines') p.reject(new MemcachedError(`${this.where}: "${p.command}" got no reply: ${why.message}; the server may or may not have applied it`, p.command, true));
+      else {
+        // An overdue group's caller has its answer already.
+        if (!overdue) p.finish(`got no reply: ${why.message}`);
+      }
     }
   }
 
@@ -350,12 +530,43 @@ export class MemcachedClient {
   private onData(sock: net.Socket, chunk: Buffer): void {
     if (this.socket !== sock) return;
     this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
+    const buf = this.buf;
     let pos = 0;
     while (this.pending.length > 0) {
       const head = this.pending[0]!;
+      if (head.kind === 'lines') {
+        // As many of the group's lines as are here.
+        while (head.got.length < head.count) {
+          // STORED\r\n, nearly every reply, by its bytes: no search for the line's end.
+          if (pos + 8 <= buf.length && buf[pos] === 83 && buf[pos + 1] === 84 && buf[pos + 2] === 79 && buf[pos + 3] === 82 && buf[pos + 4] === 69 && buf[pos + 5] === 68 && buf[pos + 6] === CR && buf[pos + 7] === LF) {
+            pos += 8;
+            head.got.push('STORED');
+            if (head.overdue) head.late?.(head.got.length - 1, 'STORED');
+            continue;
+          }
+          let e: number;
+          try {
+            e = lineEnd(buf, pos);
+          } catch (err) {
+            this.drop(err as Error);
+            return;
+          }
+          if (e < 0) break;
+          const line = buf.toString('latin1', pos, e);
+          pos = e + 2;
+          head.got.push(line);
+          if (head.overdue) head.late?.(head.got.length - 1, line);
+        }
+        if (head.got.length < head.count) break;
+        this.pending.shift();
+        const overdue = head.overdue;
+        head.answered = true;
+        if (!overdue) head.finish('');
+        continue;
+      }
       let parsed: { reply: Reply; end: number } | undefined;
       try {
-        parsed = parseReply(this.buf, pos, head.kind);
+        parsed = parseReply(buf, pos, head.kind);
       } catch (err) {
         this.drop(err as Error);
         return;
@@ -368,10 +579,12 @@ export class MemcachedClient {
       if (overdue) head.late?.(parsed.reply);
       else head.resolve(parsed.reply);
     }
-    if (this.pending.length === 0 && pos < this.buf.length) {
+    if (this.pending.length === 0 && pos < buf.length) {
       this.drop(new Error('memcached sent a reply to no command'));
       return;
     }
-    this.buf = pos >= this.buf.length ? Buffer.alloc(0) : this.buf.subarray(pos);
+    // Nothing waits: the deadline timer (when it fires, it finds nothing due) no longer keeps the process alive.
+    if (this.pending.length === 0) this.deadlineTimer?.unref();
+    this.buf = pos >= buf.length ? Buffer.alloc(0) : buf.subarray(pos);
   }
 }

@@ -25,7 +25,8 @@ export interface Reply {
 const CR = 13;
 const LF = 10;
 
-function lineEnd(buf: Buffer, from: number): number {
+/** Where the line at `from` ends (its CR), -1 when it is not all there; throws when it does not end in CRLF. */
+export function lineEnd(buf: Buffer, from: number): number {
   const i = buf.indexOf(LF, from);
   if (i < 0) return -1;
   if (i === from || buf[i - 1] !== CR) throw new Error(`memcached sent a line not ending in CRLF: ${JSON.stringify(buf.toString('latin1', from, Math.min(i, from + 80)))}`);
