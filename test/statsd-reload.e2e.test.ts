@@ -2,7 +2,7 @@
 // makes a new instance that shares <state_dir>/handlers/statsd/counters.json with the one it
 // replaces. A running total read from a file the test writes goes to a real Etsy statsd, whose
 // admin interface must count exactly its growth: nothing lost, nothing twice.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunningSonde } from './helpers/sonde.js';
@@ -37,6 +37,13 @@ describe('statsd handler across SIGHUP reloads', () => {
     const dir = tmpdir();
     const total = path.join(dir, 'total');
     const file = path.join(dir, 'state/handlers/statsd/counters.json');
+    // Replaced whole (a new file renamed over it): the collector, reading every 200 ms, must never
+    // see the empty file a rewrite in place leaves for a moment (Number('') is 0: a counter reset,
+    // after which the whole total is growth).
+    const setTotal = (v: number) => {
+      writeFileSync(`${total}.new`, `${v}\n`);
+      renameSync(`${total}.new`, total);
+    };
     const config = path.join(dir, 'sonde.yaml');
     const write = (statsd: string | undefined) =>
       writeFileSync(
@@ -69,31 +76,31 @@ describe('statsd handler across SIGHUP reloads', () => {
       await until('the reload', async () => (s.stdout + s.stderr).split('config reloaded').length > before, s);
     };
 
-    writeFileSync(total, '1000\n');
+    setTotal(1000);
     write(`destination: "127.0.0.1:${sd.udpPort}"`);
     const s = new RunningSonde(['run', '--config', config]);
     try {
       await until('the first total to be saved', savedIs(1000), s);
-      writeFileSync(total, '1010\n');
+      setTotal(1010);
       await until('a growth of 10', async () => (await counted()) === 10, s);
 
       await reload(`destination: "127.0.0.1:${sd.udpPort}", max_packet_bytes: 512`);
-      writeFileSync(total, '1030\n');
+      setTotal(1030);
       await until('30 in all', async () => (await counted()) === 30, s);
 
       await reload(`destination: "127.0.0.1:${sd.tcpPort}", protocol: tcp`);
-      writeFileSync(total, '1060\n');
+      setTotal(1060);
       await until('60 in all', async () => (await counted()) === 60, s);
 
       // Removed: the total grows unsent; re-added, the new instance sends that growth once.
       await until('1060 saved', savedIs(1060), s);
       await reload(undefined);
-      writeFileSync(total, '1100\n');
+      setTotal(1100);
       await new Promise((r) => setTimeout(r, 600));
       expect(await counted()).toBe(60);
       await reload(`destination: "127.0.0.1:${sd.udpPort}"`);
       await until('100 in all', async () => (await counted()) === 100, s);
-      writeFileSync(total, '1101\n');
+      setTotal(1101);
       await until('101 in all', async () => (await counted()) === 101, s);
       // A few more runs of the collector: the same total, nothing more.
       await new Promise((r) => setTimeout(r, 600));
