@@ -3,18 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { VALUE_MAX_BYTES, valueBound, writeSampleValue, writeSeconds, writeValue } from '../handlers/memcached_queue/value-bytes.js';
 import { formatValue } from '../src/model/value-format.js';
-
-/** A small seeded generator (mulberry32), so a failure can be run again. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { rng } from './helpers/rng.js';
 
 const buf = Buffer.alloc(VALUE_MAX_BYTES + 8);
 function written(value: number, precision: number | undefined, sample = false): string {

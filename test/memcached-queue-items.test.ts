@@ -6,6 +6,7 @@ import { buildItems, groupItems, itemHead, Items, ItemTooLarge, pathJsonOf, writ
 import { NameTable } from '../src/model/naming.js';
 import type { MetricName, Sample } from '../src/model/sample.js';
 import { formatValue } from '../src/model/value-format.js';
+import { rng } from './helpers/rng.js';
 
 const FOOTER = '],"metadata":{"tsdb_flags":1}}';
 
@@ -54,17 +55,6 @@ function reference(batch: readonly Sample[], infoOf: (n: MetricName) => NameInfo
   }
   close(batch.length);
   return items;
-}
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Names of a few collectors and devices, some with quotes, backslashes and non-ASCII. */

@@ -61,6 +61,21 @@ export interface NameInfo {
 }
 
 /** The start of an item's JSON for these names, up to the timestamp. */
+/**
+ * The info of `name`, the sample after one of `prev`'s: batches repeat the same order of names run
+ * after run, so the name that followed last time is remembered and a comparison replaces most
+ * look-ups.
+ */
+function nextInfo(prev: NameInfo | undefined, name: MetricName, infoOf: (name: MetricName) => NameInfo): NameInfo {
+  if (prev !== undefined && prev.follower === name) return prev.followerInfo!;
+  const ni = infoOf(name);
+  if (prev !== undefined) {
+    prev.follower = name;
+    prev.followerInfo = ni;
+  }
+  return ni;
+}
+
 export function itemHead(oidset: string, device: string, oid: string): string {
   return `{"oidset_name":${JSON.stringify(oidset)},"device_name":${JSON.stringify(device)},"oid_name":${JSON.stringify(oid)},"timestamp":`;
 }
@@ -196,15 +211,7 @@ export function buildItems(out: Items, batch: readonly Sample[], infoOf: (name: 
     const s = batch[i]!;
     // Delivered already (a reader got it although its send failed): not written again.
     if (skip !== undefined && skip(s)) continue;
-    let ni: NameInfo;
-    if (prev !== undefined && prev.follower === s.name) ni = prev.followerInfo!;
-    else {
-      ni = infoOf(s.name);
-      if (prev !== undefined) {
-        prev.follower = s.name;
-        prev.followerInfo = ni;
-      }
-    }
+    const ni = nextInfo(prev, s.name, infoOf);
     prev = ni;
     const sec = Math.floor(s.timestamp / 1000);
     if (info === undefined || ni.group !== info.group || sec !== ts) open(i, ni, sec);
@@ -261,15 +268,7 @@ export function groupItems(out: Items, batch: readonly Sample[], infoOf: (name: 
       samplePath[i] = undefined;
       continue;
     }
-    let ni: NameInfo;
-    if (prev !== undefined && prev.follower === s.name) ni = prev.followerInfo!;
-    else {
-      ni = infoOf(s.name);
-      if (prev !== undefined) {
-        prev.follower = s.name;
-        prev.followerInfo = ni;
-      }
-    }
+    const ni = nextInfo(prev, s.name, infoOf);
     prev = ni;
     samplePath[i] = ni.pathJson;
     const p = s.precision;
