@@ -17,6 +17,8 @@ export type { MetricName, Sample, SampleKind };
 export { formatValue, plaintextLine } from './model/value-format.js';
 /** A dotted path made safe for StatsD's `name:value|type` lines (`:` and `@` become `_` too), for StatsD handlers. */
 export { statsdName } from './model/naming.js';
+/** Digits written into a byte buffer without a string: for encoders of samples on the wire. */
+export { writeFixedAscii, writeIntAscii } from './model/ascii-digits.js';
 export { duration, bytes, regex } from './schema/units.js';
 export { pyFloat } from './model/py-number.js';
 export { mean, percentile, sortNumbers } from './model/stats.js';

@@ -1,7 +1,7 @@
 // A sample's value written straight into a buffer as the bytes of formatValue(value, precision),
 // the text the graphite handler sends: no string and no allocation per sample on the common paths
 // (integers, and fixed decimals up to 15 places below 2^53), formatValue itself for everything else.
-import { formatValue } from '../../src/plugin-api.js';
+import { formatValue, writeFixedAscii, writeIntAscii } from '../../src/plugin-api.js';
 
 /** The most bytes `writeValue` writes: toFixed(100) of a value just below 1e21, with its sign. */
 export const VALUE_MAX_BYTES = 124;
@@ -21,25 +21,6 @@ const EXACT = 2 ** 53;
 const ZERO = 48;
 const MINUS = 45;
 const DOT = 46;
-
-/** The decimal digits of the integer `n` (0 ≤ n < 2^53), ending just before `end`. */
-function digitsBefore(buf: Uint8Array, end: number, n: number): void {
-  let p = end;
-  do {
-    const q = Math.floor(n / 10);
-    buf[--p] = ZERO + (n - q * 10);
-    n = q;
-  } while (n > 0);
-}
-
-function digitCount(n: number): number {
-  let d = 1;
-  while (n >= 10) {
-    n = Math.floor(n / 10);
-    d++;
-  }
-  return d;
-}
 
 /** Writes an ASCII string (what formatValue returns) at `pos`; the position after it. */
 export function writeAscii(buf: Uint8Array, pos: number, s: string): number {
@@ -177,9 +158,7 @@ export function writeValue(buf: Uint8Array, pos: number, value: number, precisio
         write32(buf, pos + d, abs, d);
         return pos + d;
       }
-      const d = digitCount(abs);
-      digitsBefore(buf, pos + d, abs);
-      return pos + d;
+      return writeIntAscii(buf, pos, abs);
     }
     return writeAscii(buf, pos, formatValue(value, precision));
   }
@@ -191,33 +170,7 @@ export function writeValue(buf: Uint8Array, pos: number, value: number, precisio
       if (neg && m !== 0) buf[pos++] = MINUS;
       // int32 arithmetic: an integer part and `precision` decimals, at least one digit before the point.
       if (m < 2147483648 && precision <= 9) return writeFixed32(buf, pos, false, m, precision);
-      if (precision === 0) {
-        const d = digitCount(m);
-        digitsBefore(buf, pos + d, m);
-        return pos + d;
-      }
-      // At least one digit before the point: 0.05 for m = 5 with two decimals.
-      const d = Math.max(digitCount(m), precision + 1);
-      const end = pos + d + 1;
-      const scale = POW10[precision]!;
-      // The quotient is rounded; the remainder says which way, and puts it right.
-      let int = Math.floor(m / scale);
-      let frac = m - int * scale;
-      if (frac < 0) {
-        int--;
-        frac += scale;
-      } else if (frac >= scale) {
-        int++;
-        frac -= scale;
-      }
-      for (let p = end - 1; p > end - 1 - precision; p--) {
-        const q = Math.floor(frac / 10);
-        buf[p] = ZERO + (frac - q * 10);
-        frac = q;
-      }
-      buf[end - 1 - precision] = DOT;
-      digitsBefore(buf, end - 1 - precision, int);
-      return end;
+      return writeFixedAscii(buf, pos, m, precision);
     }
   }
   return writeAscii(buf, pos, formatValue(value, precision));

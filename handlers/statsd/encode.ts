@@ -5,13 +5,12 @@
 // costs no allocation (a fraction without a precision, a value near halfway between two outputs and
 // one past 2^52 at its precision are printed by String() or toFixed()); names are made once per
 // metric path and kept.
-import { RejectedSamplesError, statsdName, type MetricName, type Sample } from '../../src/plugin-api.js';
+import { RejectedSamplesError, statsdName, writeFixedAscii as writeFixed, writeIntAscii as writeInt, type MetricName, type Sample } from '../../src/plugin-api.js';
 import type { CounterEntry, CounterState } from './counter-state.js';
 import type { Packer } from './pack.js';
 
 const NL = 10;
 const MINUS = 45;
-const DOT = 46;
 const ZERO = 48;
 const COLON = 58;
 const PIPE = 124;
@@ -24,47 +23,6 @@ const TWO52 = 2 ** 52;
 /** 10^0 .. 10^22, all exact doubles. */
 const P10: number[] = [];
 for (let i = 0, p = 1; i <= 22; i++, p *= 10) P10.push(p);
-
-/** Writes a safe integer's digits at `pos`; returns the end. */
-function writeInt(out: Uint8Array, pos: number, v: number): number {
-  if (v < 0) {
-    out[pos++] = MINUS;
-    v = -v;
-  }
-  let digits = 1;
-  for (let t = v; t >= 10; t = Math.floor(t / 10)) digits++;
-  const end = pos + digits;
-  for (let p = end - 1; p > pos; p--) {
-    const q = Math.floor(v / 10);
-    out[p] = ZERO + (v - q * 10);
-    v = q;
-  }
-  out[pos] = ZERO + v;
-  return end;
-}
-
-/** Writes n / 10^p with p decimals (n a non-negative integer below 2^52). */
-function writeFixed(out: Uint8Array, pos: number, n: number, p: number): number {
-  if (p === 0) return writeInt(out, pos, n);
-  const d = P10[p]!;
-  let ip = Math.floor(n / d);
-  let fr = n - ip * d;
-  if (fr < 0) {
-    ip--;
-    fr += d;
-  } else if (fr >= d) {
-    ip++;
-    fr -= d;
-  }
-  pos = writeInt(out, pos, ip);
-  out[pos++] = DOT;
-  for (let i = pos + p - 1; i >= pos; i--) {
-    const q = Math.floor(fr / 10);
-    out[i] = ZERO + (fr - q * 10);
-    fr = q;
-  }
-  return pos + p;
-}
 
 /** `1.5e-7` as `0.00000015`, `1e+21` as `1000000000000000000000`: the same digits, no exponent. */
 export function withoutExponent(text: string): string {
