@@ -67,7 +67,7 @@ function publish(ctx: CollectorContext<CpuConfig, CpuState>, stat: procfs.ProcSt
 export default defineCollector({
   name: 'cpu',
   description: 'CPU time per state (user, system, iowait, ...) from /proc/stat, in percent of one CPU, total and per core.',
-  schema: z.object({
+  schema: () => z.object({
     percore: z.boolean().default(true).describe('Also publish cpu<N>.<state> for every core.'),
     source: z.enum(SOURCES).default('auto').describe('auto: /proc where it exists, systeminformation elsewhere (macOS); or force one.'),
     normalize: z.boolean().default(false).describe('Divide the totals by the number of CPUs, so total.idle tops out at 100 instead of 100 x CPUs.'),

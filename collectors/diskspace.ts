@@ -141,7 +141,7 @@ function publish(ctx: DiskCtx, m: Mount, s: StatFs): void {
 export default defineCollector({
   name: 'diskspace',
   description: 'Free, used and available bytes and inodes per mounted filesystem (statfs), one entry per device.',
-  schema: z.object({
+  schema: () => z.object({
     filesystems: z
       .array(z.string())
       .default(['ext2', 'ext3', 'ext4', 'xfs', 'ntfs', 'hfs', 'fat32', 'fat16', 'btrfs'])

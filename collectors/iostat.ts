@@ -10,7 +10,7 @@ const UNITS: Record<string, number> = { byte: 1, kilobyte: 1024, megabyte: 1024 
 export default defineCollector({
   name: 'iostat',
   description: 'Disk I/O per device from /proc/diskstats: IOPS, throughput, await, utilisation (Diamond\'s iostat names).',
-  schema: z.object({
+  schema: () => z.object({
     devices: regex()
       .default('^(sd[a-z]+[0-9]*|x?vd[a-z]+[0-9]*|nvme[0-9]+n[0-9]+(p[0-9]+)?|md[0-9]+|dm-[0-9]+)$')
       .describe('A regular expression; devices whose name matches are reported.'),

@@ -19,7 +19,7 @@ function publishLoad(ctx: CollectorContext<unknown, unknown>, l1: number, l5: nu
 export default defineCollector({
   name: 'loadavg',
   description: 'Load averages (1, 5, 15 minutes), normalised by CPU count, and process counts from /proc/loadavg.',
-  schema: z.object({
+  schema: () => z.object({
     source: z.enum(SOURCES).default('auto').describe('auto: /proc where it exists, systeminformation elsewhere (macOS); or force one.'),
   }),
   async collect(ctx) {

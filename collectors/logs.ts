@@ -8,30 +8,32 @@ import { bytes, closest, defineCollector, duration, z, type CollectorContext, ty
 /** Keys of a file entry that are the collector's; every other key is an option of its parser. */
 const ENTRY_KEYS = new Set(['path', 'parser', 'name', 'from_start']);
 
-const fileEntry = z.looseObject({
-  path: z.string().min(1).describe('An absolute path, or a glob such as `/var/log/app/*.log`: files that start matching later are picked up and read from their first line'),
-  parser: z
-    .string()
-    .min(1)
-    .describe('A built-in parser (postfix, apache, squid, log4j, errorlog, metric, json, regex), a Logster name such as PostfixLogster, or a parser plugin; its options go beside it (e.g. `patterns` for regex)'),
-  name: z.string().min(1).optional().describe("Metric path of this entry's figures below the host (`servers.<host>.<name>.numSent`); defaults to the parser's name"),
-  from_start: z
-    .boolean()
-    .default(false)
-    .describe('Read files that already exist when sonde first sees them, with no saved offset, from their first line. Default: from their end, as Logster\'s first run'),
-});
+/** The collector's schema: built when a config has a logs section (see SchemaSource). */
+function configSchema() {
+  const fileEntry = z.looseObject({
+    path: z.string().min(1).describe('An absolute path, or a glob such as `/var/log/app/*.log`: files that start matching later are picked up and read from their first line'),
+    parser: z
+      .string()
+      .min(1)
+      .describe('A built-in parser (postfix, apache, squid, log4j, errorlog, metric, json, regex), a Logster name such as PostfixLogster, or a parser plugin; its options go beside it (e.g. `patterns` for regex)'),
+    name: z.string().min(1).optional().describe("Metric path of this entry's figures below the host (`servers.<host>.<name>.numSent`); defaults to the parser's name"),
+    from_start: z
+      .boolean()
+      .default(false)
+      .describe('Read files that already exist when sonde first sees them, with no saved offset, from their first line. Default: from their end, as Logster\'s first run'),
+  });
 
-type FileEntry = z.output<typeof fileEntry>;
+  return z.object({
+    files: z.array(fileEntry).default([]).describe('The logs to follow, each with its parser and metric name'),
+    max_line_bytes: bytes({ min: '64B', max: '64MiB' }).prefault('1MiB').describe('Lines longer than this are counted and skipped, never buffered whole'),
+    rotate_wait: duration({ max: '1d' })
+      .prefault('30s')
+      .describe('After a rotation, the old file is still read until it has not grown for this long (a writer that reopens late)'),
+  });
+}
 
-const schema = z.object({
-  files: z.array(fileEntry).default([]).describe('The logs to follow, each with its parser and metric name'),
-  max_line_bytes: bytes({ min: '64B', max: '64MiB' }).prefault('1MiB').describe('Lines longer than this are counted and skipped, never buffered whole'),
-  rotate_wait: duration({ max: '1d' })
-    .prefault('30s')
-    .describe('After a rotation, the old file is still read until it has not grown for this long (a writer that reopens late)'),
-});
-
-type Config = z.output<typeof schema>;
+type Config = z.output<ReturnType<typeof configSchema>>;
+type FileEntry = Config['files'][number];
 
 function parserOptions(entry: FileEntry): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -94,7 +96,7 @@ export default defineCollector({
   description:
     "Follows log files (paths or globs) without losing a line across rotations and restarts, and emits each parser's figures per interval (Logster's parsers, regex patterns, or parser plugins).",
   path: '',
-  schema,
+  schema: configSchema,
   check(config, env) {
     const names = new Map<string, number>();
     config.files.forEach((entry, i) => {

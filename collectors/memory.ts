@@ -38,7 +38,7 @@ function publish(ctx: CollectorContext<{ readonly detailed: boolean }, unknown>,
 export default defineCollector({
   name: 'memory',
   description: 'Memory and swap from /proc/meminfo in bytes, plus MemUsedPercentage.',
-  schema: z.object({
+  schema: () => z.object({
     source: z.enum(SOURCES).default('auto').describe('auto: /proc where it exists, systeminformation elsewhere (macOS); or force one.'),
     detailed: z.boolean().default(false).describe('Publish every /proc/meminfo field, not only Diamond\'s list.'),
   }),

@@ -47,7 +47,7 @@ async function collectFallback(ctx: Ctx): Promise<void> {
 export default defineCollector({
   name: 'network',
   description: 'Bytes, bits, packets, errors and drops per second for each network interface, from /proc/net/dev.',
-  schema: z.object({
+  schema: () => z.object({
     interfaces: z
       .array(z.string())
       .default(['eth', 'bond', 'em', 'p1p', 'eno', 'enp', 'ens', 'enx'])

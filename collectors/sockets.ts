@@ -17,7 +17,7 @@ const LEAVES: Record<string, readonly string[]> = {
 export default defineCollector({
   name: 'sockets',
   description: 'Sockets in use, TCP states and socket memory from /proc/net/sockstat and sockstat6.',
-  schema: z.object({}),
+  schema: () => z.object({}),
   async collect(ctx) {
     const v4 = procfs.parseSockstat(await ctx.proc.read('net/sockstat'));
     // A kernel without IPv6 has no sockstat6: the IPv4 figures are then the whole story.

@@ -6,7 +6,7 @@ export const VMSTAT_FIELDS = ['pgfault', 'pgmajfault', 'pgpgin', 'pgpgout', 'psw
 export default defineCollector({
   name: 'vmstat',
   description: 'Page faults, paging and swapping per second from /proc/vmstat.',
-  schema: z.object({}),
+  schema: () => z.object({}),
   async collect(ctx) {
     const values = procfs.vmstatFields(await ctx.proc.read('vmstat'), VMSTAT_FIELDS);
     const p2 = { precision: 2 };

@@ -4,7 +4,7 @@ import { defineHandler, plaintextLine, RejectedSamplesError, z } from '../src/pl
 export default defineHandler({
   name: 'stdout',
   description: 'Prints samples as Graphite plaintext lines (<path> <value> <timestamp>) on standard output.',
-  schema: z.object({}),
+  schema: () => z.object({}),
   // Printing last run's samples in the next one would only confuse: no disk spool.
   outbox: { batch_size: 1000, flush_interval: '200ms', spool: false },
   send(batch, ctx) {

@@ -8,7 +8,7 @@ export default defineParser({
   name: 'apache',
   aliases: ['SampleLogster'],
   description: 'Apache access log: responses per second by status class, http_1xx to http_5xx (Logster\'s SampleLogster)',
-  schema: z.strictObject({}),
+  schema: () => z.strictObject({}),
   create() {
     const counts = [0, 0, 0, 0, 0];
     return {

@@ -8,7 +8,7 @@ export default defineParser({
   name: 'errorlog',
   aliases: ['ErrorLogLogster'],
   description: 'Apache 2.2 error_log ([date] [level] ...): notice, warn, error, crit and other lines per 10 seconds (Logster\'s ErrorLogLogster)',
-  schema: z.strictObject({}),
+  schema: () => z.strictObject({}),
   create() {
     const counts = new Map<string, number>([...LEVELS, 'other'].map((l) => [l, 0]));
     return {

@@ -119,7 +119,7 @@ export default defineParser({
   aliases: ['JsonLogster'],
   description:
     'One JSON object per line, flattened into names joined by the key separator; reports the numbers of the last line only (Logster\'s JsonLogster). Strings, booleans and null are skipped',
-  schema: z.strictObject({
+  schema: () => z.strictObject({
     key_separator: z.string().min(1).default('.').describe('Joins nested keys into one name (`-k`/`--key-separator`)'),
   }),
   flags: [{ long: '--key-separator', short: '-k', key: 'key_separator' }],

@@ -8,7 +8,7 @@ export default defineParser({
   aliases: ['Log4jLogster'],
   description:
     'log4j logs: lines per second for each level, for lines that start with a timestamp of digits and - _ : . then one space and the level (Logster\'s Log4jLogster)',
-  schema: z.strictObject({
+  schema: () => z.strictObject({
     log_levels: z.string().min(1).default('WARN,ERROR,FATAL').describe('Comma-separated levels to count, each reported under its own name (`-l`/`--log-levels`)'),
   }),
   flags: [{ long: '--log-levels', short: '-l', key: 'log_levels' }],

@@ -11,7 +11,7 @@ export default defineParser({
   aliases: ['MetricLogster'],
   description:
     'Application metric lines: `METRIC_COUNT metric=<name> value=<n>` as a per-second rate of the sum, `METRIC_TIME metric=<name> value=<n><unit>` as mean, median and percentiles (Logster\'s MetricLogster)',
-  schema: z.strictObject({
+  schema: () => z.strictObject({
     percentiles: z
       .string()
       .regex(/^\d+(,\d+)*$/, 'expected comma-separated whole numbers such as 90 or 50,90,99')

@@ -54,7 +54,7 @@ export default defineParser({
   aliases: ['PostfixLogster'],
   description:
     'Postfix mail.log: counts deliveries with status sent, deferred and bounced, their shares and rates, and the mean delay of sent mail (Logster\'s PostfixLogster)',
-  schema: z.strictObject({}),
+  schema: () => z.strictObject({}),
   create() {
     let sent = 0;
     let deferred = 0;

@@ -1,46 +1,49 @@
 // Figures from any log with no code: patterns with named captures, configured in YAML.
 import { closest, defineParser, mean, percentile, pyFloat, regex, sortNumbers, z, type ParsedMetric } from '../src/plugin-api.js';
 
-const valueRef = z.strictObject({
-  name: z.string().min(1).describe('Metric name; `{capture}` is replaced by that capture'),
-  value: z.string().min(1).describe('The named capture holding the number'),
-});
+/** One entry of `patterns`: built with the parser's schema, when a config uses the parser. */
+function patternSchema() {
+  const valueRef = z.strictObject({
+    name: z.string().min(1).describe('Metric name; `{capture}` is replaced by that capture'),
+    value: z.string().min(1).describe('The named capture holding the number'),
+  });
 
-const pattern = z.strictObject({
-  match: regex().describe('A JavaScript regular expression with named captures, e.g. `status=(?<status>\\d{3}) time=(?<ms>\\d+)`'),
-  contains: z.string().min(1).optional().describe('Text every matching line contains; lines without it are skipped before the regex runs (speed)'),
-  counter: z.string().min(1).optional().describe('Counts matching lines per interval under this name (`{capture}` allowed)'),
-  sum: valueRef.optional().describe('Sums a capture per interval'),
-  gauge: valueRef.optional().describe('Reports the last value of a capture'),
-  timer: valueRef
-    .extend({ percentiles: z.array(z.number().min(0).max(100)).default([50, 90, 99]).describe('Percentiles to report') })
-    .optional()
-    .describe('Summarises a capture per interval: count, min, max, mean, median and percentiles (`<name>.90th_percentile`)'),
-}).superRefine((p, ctx) => {
-  // A name's `{capture}` or a value that the pattern does not capture would be written as
-  // "unknown" (or never seen) at run time: refuse it when the config is loaded.
-  const have = captureNames(p.match);
-  if (have === undefined) return; // not a valid regex: match's own check says so
-  const list = have.length > 0 ? `its captures: ${have.join(', ')}` : 'it has no named captures such as (?<status>\\d+)';
-  const missing = (name: string, what: string, path: (string | number)[], unfilled: string) => {
-    const near = closest(name, have);
-    ctx.addIssue({ code: 'custom', path, message: `${what}, which match does not have${near ? `; did you mean "${near}"?` : ''} (${list}). ${unfilled}` });
-  };
-  const template = (t: string | undefined, path: (string | number)[]) => {
-    if (t === undefined) return;
-    for (const m of t.matchAll(PLACEHOLDER)) {
-      const name = m[1]!;
-      if (!have.includes(name)) missing(name, `${JSON.stringify(t)} names the capture "${name}"`, path, `At run time it would be sent as ${JSON.stringify(fill(t, Object.fromEntries(have.map((n) => [n, `{${n}}`]))))}`);
+  return z.strictObject({
+    match: regex().describe('A JavaScript regular expression with named captures, e.g. `status=(?<status>\\d{3}) time=(?<ms>\\d+)`'),
+    contains: z.string().min(1).optional().describe('Text every matching line contains; lines without it are skipped before the regex runs (speed)'),
+    counter: z.string().min(1).optional().describe('Counts matching lines per interval under this name (`{capture}` allowed)'),
+    sum: valueRef.optional().describe('Sums a capture per interval'),
+    gauge: valueRef.optional().describe('Reports the last value of a capture'),
+    timer: valueRef
+      .extend({ percentiles: z.array(z.number().min(0).max(100)).default([50, 90, 99]).describe('Percentiles to report') })
+      .optional()
+      .describe('Summarises a capture per interval: count, min, max, mean, median and percentiles (`<name>.90th_percentile`)'),
+  }).superRefine((p, ctx) => {
+    // A name's `{capture}` or a value that the pattern does not capture would be written as
+    // "unknown" (or never seen) at run time: refuse it when the config is loaded.
+    const have = captureNames(p.match);
+    if (have === undefined) return; // not a valid regex: match's own check says so
+    const list = have.length > 0 ? `its captures: ${have.join(', ')}` : 'it has no named captures such as (?<status>\\d+)';
+    const missing = (name: string, what: string, path: (string | number)[], unfilled: string) => {
+      const near = closest(name, have);
+      ctx.addIssue({ code: 'custom', path, message: `${what}, which match does not have${near ? `; did you mean "${near}"?` : ''} (${list}). ${unfilled}` });
+    };
+    const template = (t: string | undefined, path: (string | number)[]) => {
+      if (t === undefined) return;
+      for (const m of t.matchAll(PLACEHOLDER)) {
+        const name = m[1]!;
+        if (!have.includes(name)) missing(name, `${JSON.stringify(t)} names the capture "${name}"`, path, `At run time it would be sent as ${JSON.stringify(fill(t, Object.fromEntries(have.map((n) => [n, `{${n}}`]))))}`);
+      }
+    };
+    template(p.counter, ['counter']);
+    for (const key of ['sum', 'gauge', 'timer'] as const) {
+      const ref = p[key];
+      if (ref === undefined) continue;
+      template(ref.name, [key, 'name']);
+      if (!have.includes(ref.value)) missing(ref.value, `names the capture "${ref.value}"`, [key, 'value'], `The ${key} would never get a figure`);
     }
-  };
-  template(p.counter, ['counter']);
-  for (const key of ['sum', 'gauge', 'timer'] as const) {
-    const ref = p[key];
-    if (ref === undefined) continue;
-    template(ref.name, [key, 'name']);
-    if (!have.includes(ref.value)) missing(ref.value, `names the capture "${ref.value}"`, [key, 'value'], `The ${key} would never get a figure`);
-  }
-});
+  });
+}
 
 /** The named captures of a regular expression's source, or undefined when it is not one. */
 function captureNames(source: string): string[] | undefined {
@@ -64,8 +67,8 @@ export default defineParser({
   name: 'regex',
   aliases: [],
   description: 'Any log, configured without code: each pattern\'s named captures become counters, sums, gauges or timer summaries',
-  schema: z.strictObject({
-    patterns: z.array(pattern).min(1).describe('Patterns tried on every line; every pattern that matches counts'),
+  schema: () => z.strictObject({
+    patterns: z.array(patternSchema()).min(1).describe('Patterns tried on every line; every pattern that matches counts'),
   }),
   create(options) {
     const patterns = options.patterns.map((p) => ({ ...p, re: new RegExp(p.match) }));

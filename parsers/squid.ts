@@ -9,7 +9,7 @@ export default defineParser({
   aliases: ['SquidLogster'],
   description:
     'Squid native access log: responses per second by status class, the second field summed per second (size), and per-second counts of TCP_MISS, TCP_DENIED, TCP_HIT, TCP_MEM_HIT and other codes (Logster\'s SquidLogster)',
-  schema: z.strictObject({}),
+  schema: () => z.strictObject({}),
   create() {
     const http = [0, 0, 0, 0, 0];
     const codes = new Map<string, number>(CODES.map((c) => [c, 0]));

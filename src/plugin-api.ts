@@ -420,21 +420,49 @@ export interface HandlerDefinition<S extends ConfigSchema = ConfigSchema, State 
 
 export type PluginDefinition = CollectorDefinition<ConfigSchema, unknown> | ParserDefinition | HandlerDefinition<ConfigSchema, unknown>;
 
+/**
+ * What a define function takes as `schema`: the zod object, or a function that builds it. A
+ * function is called the first time the schema is needed (the plugin's section is validated, or
+ * `sonde list`/`sonde config` describe it), so a run that does not configure the plugin never
+ * builds it: a zod schema costs about 15 µs per node to build, and a built-in's is dozens to
+ * hundreds of nodes, which a `sonde once` from cron would otherwise pay for every plugin it has.
+ */
+export type SchemaSource<S extends ConfigSchema> = S | (() => S);
+
+/**
+ * The definition with its kind, and `schema` as a property that builds the schema once, on first
+ * read, when it was given as a function. The other properties are copied as they are (getters
+ * included, not called).
+ */
+function definition<D extends { readonly schema: ConfigSchema }>(def: object, kind: D extends { readonly kind: infer K } ? K : never, extra: object = {}): D {
+  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(def)) as Record<string, unknown>;
+  const source = (def as { schema?: unknown }).schema;
+  if (typeof source === 'function') {
+    let built: ConfigSchema | undefined;
+    Object.defineProperty(out, 'schema', { get: () => (built ??= (source as () => ConfigSchema)()), enumerable: true, configurable: true });
+  }
+  Object.assign(out, extra);
+  Object.defineProperty(out, 'kind', { value: kind, enumerable: true, writable: true, configurable: true });
+  return out as unknown as D;
+}
+
 export function defineCollector<S extends ConfigSchema, State = undefined>(
-  def: Omit<CollectorDefinition<S, State>, 'kind'>,
+  def: Omit<CollectorDefinition<S, State>, 'kind' | 'schema'> & { readonly schema: SchemaSource<S> },
 ): CollectorDefinition<S, State> {
-  return { ...def, kind: 'collector' };
+  return definition<CollectorDefinition<S, State>>(def, 'collector');
 }
 
 /** `aliases` may be left out: a parser with no Logster name gets `[]`. */
-export function defineParser<S extends ConfigSchema>(def: Omit<ParserDefinition<S>, 'kind' | 'aliases'> & { readonly aliases?: readonly string[] }): ParserDefinition<S> {
-  return { ...def, aliases: def.aliases ?? [], kind: 'parser' };
+export function defineParser<S extends ConfigSchema>(
+  def: Omit<ParserDefinition<S>, 'kind' | 'aliases' | 'schema'> & { readonly aliases?: readonly string[]; readonly schema: SchemaSource<S> },
+): ParserDefinition<S> {
+  return definition<ParserDefinition<S>>(def, 'parser', { aliases: def.aliases ?? [] });
 }
 
 export function defineHandler<S extends ConfigSchema, State = undefined>(
-  def: Omit<HandlerDefinition<S, State>, 'kind'>,
+  def: Omit<HandlerDefinition<S, State>, 'kind' | 'schema'> & { readonly schema: SchemaSource<S> },
 ): HandlerDefinition<S, State> {
-  return { ...def, kind: 'handler' };
+  return definition<HandlerDefinition<S, State>>(def, 'handler');
 }
 
 /** The object an outside plugin's default-exported factory receives (`Api` for short, in JSDoc). */

@@ -25,38 +25,41 @@ export function parseDestination(s: string): Destination | undefined {
   return { host: (m[1] ?? m[2])!, port, instance: m[4] };
 }
 
-const destinationSchema = z.string().superRefine((v, ctx) => {
-  if (!parseDestination(v)) ctx.addIssue({ code: 'custom', message: `expected host:port or host:port:instance, got ${JSON.stringify(v)}` });
-});
+/** The section's schema, built when a config uses this handler (see SchemaSource in the plugin API). */
+function configSchema() {
+  const destinationSchema = z.string().superRefine((v, ctx) => {
+    if (!parseDestination(v)) ctx.addIssue({ code: 'custom', message: `expected host:port or host:port:instance, got ${JSON.stringify(v)}` });
+  });
 
-/** A graphite section's own options; Config is inferred from it, so the two cannot drift apart. */
-const configSchema = z.object({
-  protocol: z.enum(['plaintext', 'pickle']).default('plaintext').describe('plaintext: "<path> <value> <timestamp>" lines (port 2003); pickle: carbon\'s batched binary format (port 2004).'),
-  destinations: z
-    .array(destinationSchema)
-    .min(1)
-    .superRefine((list, ctx) => {
-      // Each destination of replicate and shard has its own outbox and spool, named after it: a
-      // second entry for the same listener would take the first one's place and lose its share.
-      list.forEach((d, i) => {
-        if (list.indexOf(d) < i) ctx.addIssue({ code: 'custom', path: [i], message: `${d} is listed twice; list each carbon listener once` });
-      });
-    })
-    .default(['127.0.0.1:2003'])
-    .describe('carbon listeners, host:port[:instance].'),
-  transport: z.enum(['tcp', 'udp']).default('tcp').describe('udp sends plaintext lines in datagrams of at most 1400 bytes: nothing is retried, carbon may drop them; use tcp unless you must.'),
-  mode: z
-    .enum(['failover', 'replicate', 'shard'])
-    .default('failover')
-    .describe('failover: the first destination that answers gets everything; replicate: every destination gets every sample; shard: each metric goes where carbon-relay\'s consistent hashing puts it. replicate and shard give each destination its own outbox and spool.'),
-  hash: z.enum(['carbon_ch', 'fnv1a_ch']).default('carbon_ch').describe('With mode shard: carbon-relay\'s hashing (carbon_ch) or fnv1a_ch.'),
-  connect_timeout: duration({ min: '100ms', max: '10m' }).prefault('5s').describe('How long a connection attempt may take.'),
-  resend_window: duration({ max: '1h' })
-    .prefault('10s')
-    .describe('After a broken connection, what was written in this window before the break (at most queue_size samples) is sent again first, and spooled at shutdown if carbon is still down: carbon acknowledges nothing, and may not have stored it. 0 turns it off.'),
-});
+  // Config is inferred from this, so the two cannot drift apart.
+  return z.object({
+    protocol: z.enum(['plaintext', 'pickle']).default('plaintext').describe('plaintext: "<path> <value> <timestamp>" lines (port 2003); pickle: carbon\'s batched binary format (port 2004).'),
+    destinations: z
+      .array(destinationSchema)
+      .min(1)
+      .superRefine((list, ctx) => {
+        // Each destination of replicate and shard has its own outbox and spool, named after it: a
+        // second entry for the same listener would take the first one's place and lose its share.
+        list.forEach((d, i) => {
+          if (list.indexOf(d) < i) ctx.addIssue({ code: 'custom', path: [i], message: `${d} is listed twice; list each carbon listener once` });
+        });
+      })
+      .default(['127.0.0.1:2003'])
+      .describe('carbon listeners, host:port[:instance].'),
+    transport: z.enum(['tcp', 'udp']).default('tcp').describe('udp sends plaintext lines in datagrams of at most 1400 bytes: nothing is retried, carbon may drop them; use tcp unless you must.'),
+    mode: z
+      .enum(['failover', 'replicate', 'shard'])
+      .default('failover')
+      .describe('failover: the first destination that answers gets everything; replicate: every destination gets every sample; shard: each metric goes where carbon-relay\'s consistent hashing puts it. replicate and shard give each destination its own outbox and spool.'),
+    hash: z.enum(['carbon_ch', 'fnv1a_ch']).default('carbon_ch').describe('With mode shard: carbon-relay\'s hashing (carbon_ch) or fnv1a_ch.'),
+    connect_timeout: duration({ min: '100ms', max: '10m' }).prefault('5s').describe('How long a connection attempt may take.'),
+    resend_window: duration({ max: '1h' })
+      .prefault('10s')
+      .describe('After a broken connection, what was written in this window before the break (at most queue_size samples) is sent again first, and spooled at shutdown if carbon is still down: carbon acknowledges nothing, and may not have stored it. 0 turns it off.'),
+  });
+}
 
-type Config = z.output<typeof configSchema>;
+type Config = z.output<ReturnType<typeof configSchema>>;
 
 interface Conn {
   socket: net.Socket;

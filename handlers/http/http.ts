@@ -46,63 +46,66 @@ function urlProblem(v: string): string | undefined {
   return undefined;
 }
 
-const configSchema = z
-  .object({
-    url: z
-      .string()
-      .superRefine((v, ctx) => {
-        const p = urlProblem(v);
-        if (p) ctx.addIssue({ code: 'custom', message: p });
-      })
-      .describe('Where batches are POSTed. influx: InfluxDB 1.x /write?db=<database> (precision=s is added unless the URL sets it); prometheus_remote_write: the receiver\'s push path, e.g. /api/v1/write.'),
-    format: z
-      .enum(FORMATS)
-      .default('json')
-      .describe('json: sonde\'s own objects; diamond_json and graphite: Diamond\'s HttpPostHandler bodies; influx: InfluxDB line protocol; prometheus_remote_write: snappy protobuf WriteRequest.'),
-    content_encoding: z.enum(['identity', 'gzip']).default('identity').describe('gzip compresses the body (Content-Encoding: gzip); prometheus_remote_write is always snappy and ignores it.'),
-    headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. { X-Team: ops }. For secrets use basic_auth or bearer_token (_file), not a header.'),
-    basic_auth: z
-      .object({
-        username: z.string().min(1).describe('The user name.'),
-        password: z.string().default('').describe('The password; set password_file to read it from a file.'),
-      })
-      .strict()
-      .optional()
-      .describe('HTTP basic authentication; write password_file: /path rather than the password.'),
-    bearer_token: z.string().min(1).optional().describe('Sent as "Authorization: Bearer <token>"; write bearer_token_file: /path rather than the token.'),
-    tls: z
-      .object({
-        ca_file: z.string().optional().describe('PEM file of the CA(s) that sign the server\'s certificate, in place of the system\'s.'),
-        cert_file: z.string().optional().describe('PEM client certificate, for servers that ask for one (with key_file).'),
-        key_file: z.string().optional().describe('PEM key of cert_file.'),
-        insecure_skip_verify: z.boolean().default(false).describe('Accept any server certificate. Only for tests: anyone on the path can read and change what is sent.'),
-      })
-      .strict()
-      .prefault({})
-      .describe('TLS for https:// URLs.'),
-    host: z.string().optional().describe('The host tag (influx), label (remote write) and field (json, diamond_json); by default the host segment of the metric path.'),
-    instance_label: z
-      .string()
-      .default('sonde_instance')
-      .superRefine((v, ctx) => {
-        const p = instanceLabelProblem(v);
-        if (p) ctx.addIssue({ code: 'custom', message: p });
-      })
-      .describe('prometheus_remote_write: the label that carries a collector\'s instance (Prometheus keeps "instance" and "job" for its own targets).'),
-  })
-  .superRefine((c, ctx) => {
-    for (const name of Object.keys(c.headers)) {
-      const lower = name.toLowerCase();
-      if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: ['headers', name], message: `"${name}" is not a valid HTTP header name` });
-      else if (OWN_HEADERS.has(lower)) ctx.addIssue({ code: 'custom', path: ['headers', name], message: `sonde sets ${name} itself; remove it from headers` });
-      else if (lower === 'authorization' && (c.basic_auth !== undefined || c.bearer_token !== undefined)) ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'set either basic_auth, bearer_token or an Authorization header, not several' });
-      if (/[\r\n]/.test(c.headers[name]!)) ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'a header value cannot hold a line break' });
-    }
-    if (c.basic_auth !== undefined && c.bearer_token !== undefined) ctx.addIssue({ code: 'custom', path: ['bearer_token'], message: 'set either basic_auth or bearer_token, not both' });
-    if ((c.tls.cert_file === undefined) !== (c.tls.key_file === undefined)) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls.cert_file and tls.key_file go together: set both or neither' });
-  });
+/** The section's schema, built when a config uses this handler (see SchemaSource in the plugin API). */
+function configSchema() {
+  return z
+    .object({
+      url: z
+        .string()
+        .superRefine((v, ctx) => {
+          const p = urlProblem(v);
+          if (p) ctx.addIssue({ code: 'custom', message: p });
+        })
+        .describe('Where batches are POSTed. influx: InfluxDB 1.x /write?db=<database> (precision=s is added unless the URL sets it); prometheus_remote_write: the receiver\'s push path, e.g. /api/v1/write.'),
+      format: z
+        .enum(FORMATS)
+        .default('json')
+        .describe('json: sonde\'s own objects; diamond_json and graphite: Diamond\'s HttpPostHandler bodies; influx: InfluxDB line protocol; prometheus_remote_write: snappy protobuf WriteRequest.'),
+      content_encoding: z.enum(['identity', 'gzip']).default('identity').describe('gzip compresses the body (Content-Encoding: gzip); prometheus_remote_write is always snappy and ignores it.'),
+      headers: z.record(z.string(), z.string()).default({}).describe('Extra request headers, e.g. { X-Team: ops }. For secrets use basic_auth or bearer_token (_file), not a header.'),
+      basic_auth: z
+        .object({
+          username: z.string().min(1).describe('The user name.'),
+          password: z.string().default('').describe('The password; set password_file to read it from a file.'),
+        })
+        .strict()
+        .optional()
+        .describe('HTTP basic authentication; write password_file: /path rather than the password.'),
+      bearer_token: z.string().min(1).optional().describe('Sent as "Authorization: Bearer <token>"; write bearer_token_file: /path rather than the token.'),
+      tls: z
+        .object({
+          ca_file: z.string().optional().describe('PEM file of the CA(s) that sign the server\'s certificate, in place of the system\'s.'),
+          cert_file: z.string().optional().describe('PEM client certificate, for servers that ask for one (with key_file).'),
+          key_file: z.string().optional().describe('PEM key of cert_file.'),
+          insecure_skip_verify: z.boolean().default(false).describe('Accept any server certificate. Only for tests: anyone on the path can read and change what is sent.'),
+        })
+        .strict()
+        .prefault({})
+        .describe('TLS for https:// URLs.'),
+      host: z.string().optional().describe('The host tag (influx), label (remote write) and field (json, diamond_json); by default the host segment of the metric path.'),
+      instance_label: z
+        .string()
+        .default('sonde_instance')
+        .superRefine((v, ctx) => {
+          const p = instanceLabelProblem(v);
+          if (p) ctx.addIssue({ code: 'custom', message: p });
+        })
+        .describe('prometheus_remote_write: the label that carries a collector\'s instance (Prometheus keeps "instance" and "job" for its own targets).'),
+    })
+    .superRefine((c, ctx) => {
+      for (const name of Object.keys(c.headers)) {
+        const lower = name.toLowerCase();
+        if (!HEADER_NAME.test(name)) ctx.addIssue({ code: 'custom', path: ['headers', name], message: `"${name}" is not a valid HTTP header name` });
+        else if (OWN_HEADERS.has(lower)) ctx.addIssue({ code: 'custom', path: ['headers', name], message: `sonde sets ${name} itself; remove it from headers` });
+        else if (lower === 'authorization' && (c.basic_auth !== undefined || c.bearer_token !== undefined)) ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'set either basic_auth, bearer_token or an Authorization header, not several' });
+        if (/[\r\n]/.test(c.headers[name]!)) ctx.addIssue({ code: 'custom', path: ['headers', name], message: 'a header value cannot hold a line break' });
+      }
+      if (c.basic_auth !== undefined && c.bearer_token !== undefined) ctx.addIssue({ code: 'custom', path: ['bearer_token'], message: 'set either basic_auth or bearer_token, not both' });
+      if ((c.tls.cert_file === undefined) !== (c.tls.key_file === undefined)) ctx.addIssue({ code: 'custom', path: ['tls'], message: 'tls.cert_file and tls.key_file go together: set both or neither' });
+    });
+}
 
-type Config = z.output<typeof configSchema>;
+type Config = z.output<ReturnType<typeof configSchema>>;
 
 interface Reply {
   readonly status: number;

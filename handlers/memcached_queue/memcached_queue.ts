@@ -33,37 +33,40 @@ const template = (def: string, what: string) =>
     .default(def)
     .describe(what);
 
-const configSchema = z.object({
-  destination: z
-    .string()
-    .superRefine((v, ctx) => {
-      if (!parseDestination(v)) ctx.addIssue({ code: 'custom', message: `expected host:port (or [v6 address]:port), got ${JSON.stringify(v)}` });
-    })
-    .default('127.0.0.1:11211')
-    .describe('The memcached the persisters read, host:port; [v6 address]:port for IPv6.'),
-  queues: z
-    .record(z.string(), z.number().int().min(1).max(1000))
-    .superRefine((r, ctx) => {
-      const names = Object.keys(r);
-      if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'name at least one queue, e.g. { cassandra: 4 }' });
-      for (const n of names) if (!QUEUE_NAME.test(n)) ctx.addIssue({ code: 'custom', path: [n], message: `${JSON.stringify(n)} cannot be a queue name: use letters, digits and _ . : - (at most 200), as memcached keys carry them` });
-    })
-    .default({ cassandra: 1 })
-    .describe('Queue families and their worker counts, as esmond\'s persist_queues: { cassandra: 4 } writes cassandra_1 .. cassandra_4 (a count of 1 is the bare name). Every family gets every item; within a family an (oidset, device) pair always goes to the same queue.'),
-  oidset_name: template('{collector}', 'The item\'s oidset_name, from the sample\'s name: {collector}, {instance} (empty without one), {host}, and literal text.'),
-  device_name: template('{host}', 'The item\'s device_name, a template as oidset_name.'),
-  oid_name: template('{collector}', 'The item\'s oid_name, a template as oidset_name.'),
-  command_timeout: duration({ min: '50ms', max: '1m' }).prefault('2s').describe('How long one memcached command (and a connection attempt) may take; past it the batch fails and is written again with backoff, and a late reply is still heard for ten times as long.'),
-  max_item_bytes: z
-    .number()
-    .int()
-    .min(1024)
-    .max(1024 * 1024 * 1024)
-    .default(DEFAULT_ITEM_BYTES)
-    .describe('Items larger than this many bytes of JSON are split into several (never refused): below memcached\'s item size (-I, 1m by default).'),
-});
+/** The section's schema, built when a config uses this handler (see SchemaSource in the plugin API). */
+function configSchema() {
+  return z.object({
+    destination: z
+      .string()
+      .superRefine((v, ctx) => {
+        if (!parseDestination(v)) ctx.addIssue({ code: 'custom', message: `expected host:port (or [v6 address]:port), got ${JSON.stringify(v)}` });
+      })
+      .default('127.0.0.1:11211')
+      .describe('The memcached the persisters read, host:port; [v6 address]:port for IPv6.'),
+    queues: z
+      .record(z.string(), z.number().int().min(1).max(1000))
+      .superRefine((r, ctx) => {
+        const names = Object.keys(r);
+        if (names.length === 0) ctx.addIssue({ code: 'custom', message: 'name at least one queue, e.g. { cassandra: 4 }' });
+        for (const n of names) if (!QUEUE_NAME.test(n)) ctx.addIssue({ code: 'custom', path: [n], message: `${JSON.stringify(n)} cannot be a queue name: use letters, digits and _ . : - (at most 200), as memcached keys carry them` });
+      })
+      .default({ cassandra: 1 })
+      .describe('Queue families and their worker counts, as esmond\'s persist_queues: { cassandra: 4 } writes cassandra_1 .. cassandra_4 (a count of 1 is the bare name). Every family gets every item; within a family an (oidset, device) pair always goes to the same queue.'),
+    oidset_name: template('{collector}', 'The item\'s oidset_name, from the sample\'s name: {collector}, {instance} (empty without one), {host}, and literal text.'),
+    device_name: template('{host}', 'The item\'s device_name, a template as oidset_name.'),
+    oid_name: template('{collector}', 'The item\'s oid_name, a template as oidset_name.'),
+    command_timeout: duration({ min: '50ms', max: '1m' }).prefault('2s').describe('How long one memcached command (and a connection attempt) may take; past it the batch fails and is written again with backoff, and a late reply is still heard for ten times as long.'),
+    max_item_bytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(1024 * 1024 * 1024)
+      .default(DEFAULT_ITEM_BYTES)
+      .describe('Items larger than this many bytes of JSON are split into several (never refused): below memcached\'s item size (-I, 1m by default).'),
+  });
+}
 
-type Config = z.output<typeof configSchema>;
+type Config = z.output<ReturnType<typeof configSchema>>;
 
 interface State {
   readonly client: MemcachedClient;

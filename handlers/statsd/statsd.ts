@@ -36,47 +36,50 @@ const SAVE_DELAY_MS = 1000;
 /** After failed saves (a full disk, a directory in the way), the next waits twice as long, up to this. */
 const MAX_SAVE_DELAY_MS = 60_000;
 
-const configSchema = z.object({
-  destination: z
-    .string()
-    .superRefine((v, ctx) => {
-      if (!parseDestination(v)) ctx.addIssue({ code: 'custom', message: `expected host:port (or [v6 address]:port), got ${JSON.stringify(v)}` });
-    })
-    .default('127.0.0.1:8125')
-    .describe('The StatsD server, host:port; [v6 address]:port for IPv6.'),
-  protocol: z
-    .enum(['udp', 'tcp'])
-    .default('udp')
-    .describe('udp: datagrams, "sent" means handed to the kernel (a StatsD that is down or drops loses them); tcp: newline-terminated lines on one connection, waiting in the outbox and the spool while StatsD is down.'),
-  max_packet_bytes: z
-    .number()
-    .int()
-    .min(64)
-    .max(65507)
-    .default(1432)
-    .describe('UDP: lines are packed into datagrams of at most this many bytes, never splitting a line: 1432 on Ethernet, 512 across the internet, 8932 with jumbo frames.'),
-  counters_as: z
-    .enum(['counter', 'gauge'])
-    .default('counter')
-    .describe('counter: "|c" with the growth since the total last sent for that name (nothing the first time, nothing after a reset; kept in the state directory across restarts); gauge: the running total as "|g".'),
-  prefix: z.string().default('').describe('Put before every Graphite path, e.g. "hosts" (made safe for StatsD like the path); empty for none.'),
-  udp_rate: bytes({ max: '1GiB' })
-    .superRefine((v, ctx) => {
-      if (v !== 0 && v < 64 * 1024) ctx.addIssue({ code: 'custom', message: `must be 0 (unpaced) or at least 64KiB a second, got ${v} bytes: slower, one interval's samples would not go out before the next` });
-    })
-    .prefault('4MiB')
-    .describe("UDP: bytes a second once a burst has filled about half of a receiver's default socket buffer (212992 bytes), so a receiver that reads slower than sonde sends does not drop one interval's samples; 0 sends unpaced."),
-  connect_timeout: duration({ min: '100ms', max: '10m' }).prefault('5s').describe('How long a TCP connection attempt (or resolving the host name) may take.'),
-  max_names: z
-    .number()
-    .int()
-    .min(1000)
-    .max(10_000_000)
-    .default(100_000)
-    .describe('Metric names (with their counter totals) kept; past it the least recently sent are forgotten (logged), and a forgotten counter sends nothing until its second sample. Names not sent for a day are forgotten anyway.'),
-});
+/** The section's schema, built when a config uses this handler (see SchemaSource in the plugin API). */
+function configSchema() {
+  return z.object({
+    destination: z
+      .string()
+      .superRefine((v, ctx) => {
+        if (!parseDestination(v)) ctx.addIssue({ code: 'custom', message: `expected host:port (or [v6 address]:port), got ${JSON.stringify(v)}` });
+      })
+      .default('127.0.0.1:8125')
+      .describe('The StatsD server, host:port; [v6 address]:port for IPv6.'),
+    protocol: z
+      .enum(['udp', 'tcp'])
+      .default('udp')
+      .describe('udp: datagrams, "sent" means handed to the kernel (a StatsD that is down or drops loses them); tcp: newline-terminated lines on one connection, waiting in the outbox and the spool while StatsD is down.'),
+    max_packet_bytes: z
+      .number()
+      .int()
+      .min(64)
+      .max(65507)
+      .default(1432)
+      .describe('UDP: lines are packed into datagrams of at most this many bytes, never splitting a line: 1432 on Ethernet, 512 across the internet, 8932 with jumbo frames.'),
+    counters_as: z
+      .enum(['counter', 'gauge'])
+      .default('counter')
+      .describe('counter: "|c" with the growth since the total last sent for that name (nothing the first time, nothing after a reset; kept in the state directory across restarts); gauge: the running total as "|g".'),
+    prefix: z.string().default('').describe('Put before every Graphite path, e.g. "hosts" (made safe for StatsD like the path); empty for none.'),
+    udp_rate: bytes({ max: '1GiB' })
+      .superRefine((v, ctx) => {
+        if (v !== 0 && v < 64 * 1024) ctx.addIssue({ code: 'custom', message: `must be 0 (unpaced) or at least 64KiB a second, got ${v} bytes: slower, one interval's samples would not go out before the next` });
+      })
+      .prefault('4MiB')
+      .describe("UDP: bytes a second once a burst has filled about half of a receiver's default socket buffer (212992 bytes), so a receiver that reads slower than sonde sends does not drop one interval's samples; 0 sends unpaced."),
+    connect_timeout: duration({ min: '100ms', max: '10m' }).prefault('5s').describe('How long a TCP connection attempt (or resolving the host name) may take.'),
+    max_names: z
+      .number()
+      .int()
+      .min(1000)
+      .max(10_000_000)
+      .default(100_000)
+      .describe('Metric names (with their counter totals) kept; past it the least recently sent are forgotten (logged), and a forgotten counter sends nothing until its second sample. Names not sent for a day are forgotten anyway.'),
+  });
+}
 
-type Config = z.output<typeof configSchema>;
+type Config = z.output<ReturnType<typeof configSchema>>;
 
 interface Udp {
   readonly socket: dgram.Socket;

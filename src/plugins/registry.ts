@@ -60,7 +60,13 @@ export function pluginShapeProblem(def: unknown, probe = false): string | undefi
   }
   const who = `${kind} ${d.name}`;
   if (typeof d.description !== 'string' || d.description.length === 0) return `${who}: description is missing; add one line for "sonde list", e.g. description: 'Open connections of my app.'`;
-  const schema = d.schema as { shape?: unknown; safeParse?: unknown } | undefined;
+  let schema: { shape?: unknown; safeParse?: unknown } | undefined;
+  try {
+    // A schema given as a function is built here, on this first read.
+    schema = d.schema as typeof schema;
+  } catch (err) {
+    return `${who}: building its schema failed: ${err instanceof Error ? err.message : String(err)}`;
+  }
   if (typeof schema !== 'object' || schema === null || typeof schema.safeParse !== 'function' || typeof schema.shape !== 'object' || schema.shape === null) {
     return `${who}: schema must be a zod object, e.g. schema: api.z.object({}) for no options`;
   }
@@ -135,9 +141,13 @@ export class Registry {
   /** Where each plugin came from: "built-in" or a file path. */
   readonly sources = new Map<PluginDefinition, string>();
 
-  /** Adds a plugin; returns a reason when it cannot be added. */
+  /**
+   * Adds a plugin; returns a reason when it cannot be added. A built-in's shape is not checked
+   * here (the tests check every one): that would build its schema, which a run that does not
+   * configure it never needs (see SchemaSource).
+   */
   add(def: PluginDefinition, source: string): string | undefined {
-    const problem = pluginShapeProblem(def, source !== 'built-in');
+    const problem = source === 'built-in' ? undefined : pluginShapeProblem(def, true);
     if (problem) return problem;
     const taken = (existing: PluginDefinition | undefined): string | undefined =>
       existing ? `a ${def.kind} named "${def.name}" already exists (${this.sources.get(existing)}); rename this one` : undefined;
