@@ -13,6 +13,7 @@ import type { CollectorRunner } from './collector-runner.js';
 import { reportLoad } from './load-report.js';
 import { Pipeline } from './pipeline.js';
 import { Scheduler, type LateDetail } from './scheduler.js';
+import { collectGarbage, SettleAfterFirstRuns } from './settle-heap.js';
 import { SelfMetrics } from './self-metrics.js';
 
 /** The self-metrics job's key: no collector section can be named so. */
@@ -45,17 +46,25 @@ export class Agent {
   private stopping = false;
   /** Exceptions and rejections no caller caught, by plugin where it can be told (see commands.ts). */
   readonly strayErrors = new StrayErrors();
+  /** One full garbage collection when the collectors' first runs after a start or reload are over (see settle-heap.ts). */
+  private readonly settler: SettleAfterFirstRuns;
 
-  /** `adjust` is applied to every config loaded on SIGHUP (the command line's --only, --state-dir); it throws to refuse one. */
+  /**
+   * `adjust` is applied to every config loaded on SIGHUP (the command line's --only, --state-dir); it throws to refuse one.
+   * `settleHeap` runs once the first runs after a start or a reload are over (a full garbage collection).
+   */
   constructor(
     private readonly configPath: string,
     private readonly log: Logger,
     private readonly adjust: (loaded: LoadedConfig) => LoadedConfig = (l) => l,
+    settleHeap: () => void = () => settle(log),
   ) {
     this.pipeline = new Pipeline(log);
+    this.settler = new SettleAfterFirstRuns(settleHeap);
     const throttle = this.pipeline.throttle;
     this.scheduler = new Scheduler({
       timeout: (key, ms) => {
+        this.settler.ran(key);
         const t = throttle.check(`timeout:${key}`);
         if (t.log) log.warn({ ...jobFields(key), held_back: t.suppressed }, `${jobName(key)}: run abandoned after its timeout of ${ms} ms; its samples for this window are lost. Raise timeout or find what it waits on`);
       },
@@ -126,6 +135,7 @@ export class Agent {
     for (const c of loaded.config.collectors) if (c.enabled) this.addCollector(c);
     this.addSelfMetrics();
     const enabled = loaded.config.collectors.filter((c) => c.enabled).map((c) => c.key);
+    this.settler.expect(enabled);
     const handlers = loaded.config.handlers.filter((h) => h.enabled).map((h) => h.key);
     this.log.info({ collectors: enabled, handlers, config: loaded.config.files }, `sonde started: collectors ${enabled.join(', ') || 'none'}; handlers ${handlers.join(', ') || 'none'}`);
     if (handlers.length === 0) this.log.warn(noHandlerHint(loaded.config.files, 'agent'));
@@ -141,12 +151,16 @@ export class Agent {
       interval: section.interval,
       timeout: section.timeout,
       run: async (window, signal) => {
-        // The runner counts and reports what it refused (invalid emits, names past the cap).
-        const r = await runner.run(window, signal);
-        slot.lastSamples = r.samples.length;
-        this.pipeline.route(r.samples);
-        if (r.error) throw r.error;
-        throttle.clear(`error:${section.key}`);
+        try {
+          // The runner counts and reports what it refused (invalid emits, names past the cap).
+          const r = await runner.run(window, signal);
+          slot.lastSamples = r.samples.length;
+          this.pipeline.route(r.samples);
+          if (r.error) throw r.error;
+          throttle.clear(`error:${section.key}`);
+        } finally {
+          this.settler.ran(section.key);
+        }
       },
     });
   }
@@ -243,7 +257,9 @@ export class Agent {
       await slot.runner.close().catch((err: Error) => this.log.warn({ collector: key }, `collector ${key}: close failed: ${err.message}`));
       this.log.info({ collector: key }, next ? `collector ${key}: config changed; restarted` : `collector ${key}: removed`);
     }
-    for (const [key, section] of wantedC) if (!this.collectors.has(key)) this.addCollector(section);
+    const started = [...wantedC.keys()].filter((key) => !this.collectors.has(key));
+    for (const key of started) this.addCollector(wantedC.get(key)!);
+    this.settler.expect(started);
 
     await this.scheduler.remove(SELF_JOB);
     this.addSelfMetrics();
@@ -264,6 +280,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.settler.cancel();
     await this.reloading?.catch(() => undefined);
     const deadline = performance.now() + this.config.shutdown_timeout;
     this.log.info(`stopping: flushing outboxes for up to ${this.config.shutdown_timeout} ms`);
@@ -274,4 +291,10 @@ export class Agent {
     await Promise.all([...this.collectors.values()].map((s) => s.runner.close().catch(() => undefined)));
     this.log.info('stopped');
   }
+}
+
+/** The default `settleHeap`: one full garbage collection, its time at debug level. */
+function settle(log: Logger): void {
+  const t0 = performance.now();
+  if (collectGarbage()) log.debug(`start-up settled: one full garbage collection (${(performance.now() - t0).toFixed(1)} ms) frees what loading the config and the first runs left`);
 }
