@@ -1,5 +1,6 @@
 // The built bundle, run as an operator would run it.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
@@ -84,6 +85,37 @@ describe('sonde once', () => {
     expect(value('sda.writes_milliseconds')).toBe('900');
     expect(value('sda.average_request_size_byte')).toBe('40960.00');
     expect(value('sda1.io')).toBe('0');
+  });
+
+  it('reuses the FQDN an earlier run resolved for 10 minutes, on the same boot and kernel host name', () => {
+    const dir = tmpdir();
+    const cfg = writeFiles(dir, { 'sonde.yaml': `hostname_method: fqdn\nproc_root: ${FIX}/proc/e2e-0\nstate_dir: ${dir}/state\nplugin_paths: []\ncollectors:\n  loadavg: {}\nhandlers:\n  stdout: {}\n` })['sonde.yaml']!;
+    const state = `${dir}/state/counters.json`;
+    const hosts = (out: string) => [...new Set(out.trim().split('\n').map((l) => l.split('.')[1]))];
+    const before = Date.now();
+    const first = sonde(['once', '--config', cfg]);
+    expect(first.status).toBe(0);
+    const saved = JSON.parse(readFileSync(state, 'utf8')) as { boot: string; fqdn: { kernel: string; fqdn: string; at: number } };
+    expect(saved.fqdn.kernel).toBe(os.hostname());
+    expect(saved.fqdn.at).toBeGreaterThanOrEqual(before);
+    expect(saved.fqdn.at).toBeLessThanOrEqual(Date.now());
+    const resolved = hosts(first.stdout);
+    expect(resolved).toEqual([saved.fqdn.fqdn.replaceAll('.', '_')]);
+
+    const rerun = (fqdn: object, boot = saved.boot) => {
+      writeFileSync(state, JSON.stringify({ ...saved, boot, fqdn: { ...saved.fqdn, ...fqdn } }));
+      const r = sonde(['once', '--config', cfg]);
+      expect(r.status).toBe(0);
+      return { hosts: hosts(r.stdout), kept: (JSON.parse(readFileSync(state, 'utf8')) as typeof saved).fqdn };
+    };
+    const minuteAgo = Date.now() - 60_000;
+    // Recent: used as it is, and kept with its own time, so that it is resolved again 10 minutes after it was.
+    expect(rerun({ fqdn: 'cached.example.test', at: minuteAgo })).toEqual({ hosts: ['cached_example_test'], kept: { kernel: os.hostname(), fqdn: 'cached.example.test', at: minuteAgo } });
+    // Too old, from another kernel host name, from the future or from another boot: resolved again.
+    expect(rerun({ fqdn: 'cached.example.test', at: Date.now() - 11 * 60_000 }).hosts).toEqual(resolved);
+    expect(rerun({ fqdn: 'cached.example.test', at: minuteAgo, kernel: 'another-host' }).hosts).toEqual(resolved);
+    expect(rerun({ fqdn: 'cached.example.test', at: Date.now() + 3_600_000 }).hosts).toEqual(resolved);
+    expect(rerun({ fqdn: 'cached.example.test', at: minuteAgo }, 'another-boot').hosts).toEqual(resolved);
   });
 
   it('falls back to a per-user state directory, with a notice, when state_dir is not writable', () => {

@@ -43,8 +43,16 @@ describe('host names', () => {
       expect([fqdn.host, fqdn.warning !== undefined, short.host]).toEqual([hostnameS, true, hostnameS]);
       return;
     }
-    expect(fqdn).toEqual({ host: sh('hostname -f | tr . _'), warning: undefined });
-    expect(short).toEqual({ host: sh('hostname -f | cut -d. -f1'), warning: undefined });
+    expect(fqdn).toEqual({ host: sh('hostname -f | tr . _'), warning: undefined, fqdn: { kernel: unameN, fqdn: hostnameF } });
+    expect(short).toEqual({ host: sh('hostname -f | cut -d. -f1'), warning: undefined, fqdn: { kernel: unameN, fqdn: hostnameF } });
+  });
+  it('uses an FQDN resolved earlier for the same kernel host name instead of DNS, and not for another', async () => {
+    const knownFqdn = { kernel: unameN, fqdn: 'web01.dc9.example.org' };
+    expect(await resolveHostname({ ...base, method: 'fqdn', knownFqdn })).toEqual({ host: 'web01_dc9_example_org', warning: undefined, fqdn: knownFqdn });
+    expect((await resolveHostname({ ...base, method: 'smart', knownFqdn })).host).toBe('web01');
+    expect((await resolveHostname({ ...base, method: 'hostname', knownFqdn })).host).toBe(unameN);
+    const other = await resolveHostname({ ...base, method: 'fqdn', knownFqdn: { kernel: `not-${unameN}`, fqdn: 'web01.dc9.example.org' } });
+    expect(other.host).not.toBe('web01_dc9_example_org');
   });
   it('applies Diamond\'s rules to the names found (hand-written cases)', () => {
     const names: HostNames = { kernel: 'web01.example.com', fqdn: 'web01.dc1.example.com' };

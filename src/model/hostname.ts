@@ -21,6 +21,8 @@ export interface HostnameOptions {
   readonly method: HostnameMethod;
   /** How long DNS (fqdn methods) or the shell command may take before we fall back. */
   readonly timeoutMs: number;
+  /** The FQDN resolved a moment ago for this kernel host name: the fqdn methods use it instead of DNS. */
+  readonly knownFqdn?: { readonly kernel: string; readonly fqdn: string } | undefined;
 }
 
 export interface ResolvedHostname {
@@ -28,6 +30,8 @@ export interface ResolvedHostname {
   readonly host: string | undefined;
   /** Set when the method could not be followed and a fallback was used; log it. */
   readonly warning: string | undefined;
+  /** For the fqdn methods, when they were followed: the kernel host name and the FQDN it resolved to. */
+  readonly fqdn?: { readonly kernel: string; readonly fqdn: string };
 }
 
 /** The first label of a dotted name: `web01.example.com` is `web01`. */
@@ -124,8 +128,11 @@ export async function resolveHostname(opts: HostnameOptions): Promise<ResolvedHo
         return { host: hostFromNames(opts.method, { kernel, fqdn: kernel }), warning: undefined };
       case 'fqdn':
       case 'fqdn_short':
-      case 'smart':
-        return { host: hostFromNames(opts.method, { kernel, fqdn: await fqdn(opts.timeoutMs) }), warning: undefined };
+      case 'smart': {
+        const known = opts.knownFqdn?.kernel === kernel ? opts.knownFqdn.fqdn : undefined;
+        const names = { kernel, fqdn: known ?? (await fqdn(opts.timeoutMs)) };
+        return { host: hostFromNames(opts.method, names), warning: undefined, fqdn: names };
+      }
       case 'shell': {
         if (opts.hostname === undefined) {
           throw new Error('hostname_method is "shell" but no hostname command is set');

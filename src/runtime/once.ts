@@ -17,6 +17,28 @@ import { userStateDir } from './state-dir.js';
 
 export const COUNTER_STATE_FILE = 'counters.json';
 
+/**
+ * How long sonde once reuses the FQDN an earlier run resolved (kept beside the counters) for the
+ * fqdn hostname methods, while the kernel host name is the same: cron runs it every minute, and
+ * DNS for its own name was ~5 ms of each run. A name changed in DNS only is picked up within this.
+ */
+export const FQDN_REUSE_MS = 10 * 60_000;
+
+interface SavedFqdn {
+  readonly kernel: string;
+  readonly fqdn: string;
+  /** When it was resolved (ms since the epoch). */
+  readonly at: number;
+}
+
+/** The saved FQDN when it is recent enough to use now. */
+function reusableFqdn(saved: unknown, now: number): SavedFqdn | undefined {
+  const f = saved as Partial<SavedFqdn> | null | undefined;
+  if (typeof f !== 'object' || f === null || typeof f.kernel !== 'string' || typeof f.fqdn !== 'string' || f.fqdn === '' || typeof f.at !== 'number') return undefined;
+  // A clock set back makes the age negative: resolve again.
+  return f.at <= now && now - f.at < FQDN_REUSE_MS ? (f as SavedFqdn) : undefined;
+}
+
 export interface OnceOptions {
   /** Print the samples in this format instead of sending them. */
   readonly print?: 'graphite' | 'json';
@@ -65,13 +87,15 @@ export async function runOnce(loaded: LoadedConfig, log: Logger, opts: OnceOptio
   const stateFile = print ? savedStateFile(cfg.state_dir) : path.join(pipeline.openStateDir(cfg.state_dir), COUNTER_STATE_FILE);
   const boot = bootId();
   const rates = new RateTracker();
+  let saved: { fqdn?: unknown } | undefined;
   if (boot === undefined) {
     log.info('cannot read this boot\'s id (/proc/sys/kernel/random/boot_id); rates are not carried between runs');
   } else if (stateFile === undefined) {
     log.info(`no counter state saved by sonde once in ${cfg.state_dir}: rates (cpu, iostat, network, ...) are left out of what is printed; they appear after one sonde once without --print`);
   } else {
     try {
-      if (!rates.restore(JSON.parse(readFileSync(stateFile, 'utf8')), boot) && print) log.info(`the counter state in ${stateFile} is from before the last boot: rates are left out of what is printed`);
+      saved = JSON.parse(readFileSync(stateFile, 'utf8')) as { fqdn?: unknown } | undefined;
+      if (!rates.restore(saved, boot) && print) log.info(`the counter state in ${stateFile} is from before the last boot: rates are left out of what is printed`);
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       if (e.code !== 'ENOENT') log.warn(`counter state ${stateFile} is unreadable (${e.message}); starting without it: this run emits no rates`);
@@ -79,12 +103,15 @@ export async function runOnce(loaded: LoadedConfig, log: Logger, opts: OnceOptio
   }
 
   // DNS (hostname_method smart/fqdn) is waited for while the collectors run, not before.
-  const naming = pipeline.setNaming(cfg);
+  const started = Date.now();
+  // Not across a reboot: the network it was resolved on may have changed with it.
+  const reused = (saved as { boot?: unknown } | undefined)?.boot === boot ? reusableFqdn(saved?.fqdn, started) : undefined;
+  const naming = pipeline.setNaming(cfg, reused);
   const timestamp = Math.floor(Date.now() / 1000) * 1000;
   // A print run keeps log offsets and other collector state in memory: what it reads is sent later.
   const runners = cfg.collectors.filter((c) => c.enabled).map((c) => pipeline.runner(c, cfg, { rates, persistent: print === undefined }));
   const results = await Promise.all(runners.map((r) => r.runWithin(timestamp, r.section.timeout)));
-  await naming;
+  const resolved = await naming;
 
   if (print) {
     const out = opts.out ?? ((t: string) => void process.stdout.write(t));
@@ -144,7 +171,9 @@ export async function runOnce(loaded: LoadedConfig, log: Logger, opts: OnceOptio
 
   if (boot !== undefined && stateFile !== undefined) {
     try {
-      writeFileAtomic(stateFile, JSON.stringify(rates.toJSON(boot)));
+      // The FQDN is kept as resolved: a reused one keeps its first time, so it is resolved again when that is FQDN_REUSE_MS old.
+      const fqdn = resolved === undefined ? undefined : { ...resolved, at: reused !== undefined && reused.fqdn === resolved.fqdn && reused.kernel === resolved.kernel ? reused.at : started };
+      writeFileAtomic(stateFile, JSON.stringify({ ...rates.toJSON(boot), fqdn }));
     } catch (err) {
       failed = true;
       log.error(`cannot save counter state to ${stateFile}: ${(err as Error).message}; the next run emits no rates`);

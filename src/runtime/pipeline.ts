@@ -10,7 +10,7 @@ import { openSpool } from '../delivery/open-spool.js';
 import type { Spool } from '../delivery/spool.js';
 import { pluginLogger, pluginThrottle, type Logger } from '../logging/logger.js';
 import { LogThrottle } from '../logging/throttle.js';
-import { resolveHostname } from '../model/hostname.js';
+import { resolveHostname, type ResolvedHostname } from '../model/hostname.js';
 import { PathRenderer } from '../model/naming.js';
 import type { MetricName, Sample } from '../model/sample.js';
 import type { FileReader, ParserDefinition, PluginLogger } from '../plugin-api.js';
@@ -99,14 +99,20 @@ export class Pipeline {
    * Resolves the host name (DNS for `smart` and `fqdn`, bounded to 2 s) and renders paths with
    * it from then on. Does nothing when the naming settings did not change.
    */
-  async setNaming(cfg: NamingSettings): Promise<void> {
+  /**
+   * Sets the path prefix, host and suffix. `knownFqdn` is an FQDN resolved a moment ago (sonde
+   * once keeps one): used instead of DNS when the kernel host name is still the same. Returns the
+   * FQDN that the fqdn methods used, when they were followed.
+   */
+  async setNaming(cfg: NamingSettings, knownFqdn?: ResolvedHostname['fqdn']): Promise<ResolvedHostname['fqdn']> {
     const key = JSON.stringify([cfg.path_prefix, cfg.path_suffix, cfg.hostname, cfg.hostname_method]);
-    if (key === this.naming) return;
-    const h = await resolveHostname({ hostname: cfg.hostname, method: cfg.hostname_method, timeoutMs: 2000 });
+    if (key === this.naming) return undefined;
+    const h = await resolveHostname({ hostname: cfg.hostname, method: cfg.hostname_method, timeoutMs: 2000, knownFqdn });
     if (h.warning) this.log.warn(h.warning);
     this.paths.use(new PathRenderer({ prefix: cfg.path_prefix, host: h.host, suffix: cfg.path_suffix }));
     this.naming = key;
     this.router.reset();
+    return h.fqdn;
   }
 
   /** One reader per root for every collector: it keeps /proc files open, one descriptor per file. */
