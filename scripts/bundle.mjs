@@ -206,7 +206,7 @@ const noProcfs = {
 // collector: each of these is required on first use of one of its exports. The facade is an
 // object with a getter per export name (read from this node at build time), so `https.request(...)`
 // or a destructuring at first use loads the module; nothing else changes.
-const LAZY_MODULES = ['http', 'https', 'tls', 'net', 'zlib', 'crypto', 'dgram', 'child_process', 'worker_threads', 'perf_hooks', 'readline', 'assert', 'dns', 'dns/promises', 'diagnostics_channel', 'tinyglobby'];
+const LAZY_MODULES = ['http', 'https', 'tls', 'net', 'zlib', 'crypto', 'fs/promises', 'dgram', 'child_process', 'worker_threads', 'perf_hooks', 'readline', 'assert', 'dns', 'dns/promises', 'diagnostics_channel', 'tinyglobby'];
 const lazyModules = {
   name: 'lazy-modules',
   async setup(b) {
