@@ -354,6 +354,14 @@ await Promise.all([
   build({ ...common, entryPoints: ['src/entries/sonde-logster-config.ts'], outfile: 'dist/sonde-logster-config.mjs', plugins: [startupShims, zodEnglishOnly, lazyStringWidth, lazySegmenter, noPinoTransports, vendorOnDemand(VENDORED)] }),
 ]);
 
+// src/entries/sonde.ts reads these two as latin1, which is their text only while they are ASCII
+// (esbuild's default charset escapes everything else): make sure.
+for (const f of ['dist/sonde-agent.cjs', 'dist/sonde-logster.cjs']) {
+  const bytes = readFileSync(f);
+  const at = bytes.findIndex((b) => b > 0x7f);
+  if (at !== -1) throw new Error(`bundle: ${f} has a non-ASCII byte at offset ${at}; src/entries/sonde.ts reads it as latin1. Keep esbuild's charset: ascii`);
+}
+
 // The code cache of sonde-agent.cjs, from a `sonde once` with the shipped collectors on a recorded
 // /proc (what cron runs do; --version and check-config use a part of the same code). The Debian
 // package's postinst makes its own for the node it installs on (debian/refresh-code-cache).

@@ -30,7 +30,10 @@ function runCached(file: string, argv: readonly string[]): Promise<number> {
   } catch {
     // No cache (a development build): compiled as usual.
   }
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'utf8')}\n})`, {
+  // Read as latin1: the build writes these bundles in ASCII only (esbuild escapes the rest, and
+  // scripts/bundle.mjs refuses a bundle that is not), for which latin1 gives the same text without
+  // UTF-8 decoding (~1 ms of 1.2 MB).
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(file, 'latin1')}\n})`, {
     filename: file,
     cachedData,
   });
