@@ -59,6 +59,19 @@ describe('SettleAfterFirstRuns', () => {
     await turn();
     expect(n).toBe(1);
   });
+
+  it('settles after maxWaitMs when a first run is further away, once', async () => {
+    let n = 0;
+    const s = new SettleAfterFirstRuns(() => n++, 30);
+    s.expect(['hourly']);
+    await turn();
+    expect(n).toBe(0);
+    await new Promise((r) => setTimeout(r, 80));
+    expect(n).toBe(1);
+    s.ran('hourly');
+    await new Promise((r) => setTimeout(r, 80));
+    expect(n).toBe(1);
+  });
 });
 
 describe('the agent', () => {

@@ -39,18 +39,29 @@ export function collectGarbage(): boolean {
 
 /**
  * Calls `settle` once every key it was told to wait for has reported its first run, in the
- * next turn of the event loop (after the run's samples were routed). `expect` starts a new round
- * (start-up, a reload); a round with no keys settles at once.
+ * next turn of the event loop (after the run's samples were routed), or `maxWaitMs` after the
+ * round began when a collector's first window is further away than that (an hourly one).
+ * `expect` starts a new round (start-up, a reload); a round with no keys settles at once.
  */
 export class SettleAfterFirstRuns {
   private pending = new Set<string>();
   private armed = false;
+  private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly settle: () => void) {}
+  constructor(
+    private readonly settle: () => void,
+    private readonly maxWaitMs = 60_000,
+  ) {}
 
   expect(keys: Iterable<string>): void {
     this.pending = new Set(keys);
     this.armed = true;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.pending.clear();
+      this.check();
+    }, this.maxWaitMs);
+    this.timer.unref();
     this.check();
   }
 
@@ -64,11 +75,13 @@ export class SettleAfterFirstRuns {
   cancel(): void {
     this.armed = false;
     this.pending.clear();
+    clearTimeout(this.timer);
   }
 
   private check(): void {
     if (!this.armed || this.pending.size > 0) return;
     this.armed = false;
+    clearTimeout(this.timer);
     setImmediate(() => this.settle()).unref();
   }
 }
