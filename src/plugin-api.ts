@@ -3,7 +3,8 @@
 // default-exported factory (see docs/plugins.md), so a plugin file needs no imports.
 import { z } from 'zod';
 import type { MetricName, Sample, SampleKind } from './model/sample.js';
-import { duration, bytes, regex } from './schema/units.js';
+import { duration, bytes, regex, hostPort } from './schema/units.js';
+import { parseHostPort } from './model/host-port.js';
 import { formatValue, plaintextLine } from './model/value-format.js';
 import { statsdName } from './model/naming.js';
 import { pyFloat } from './model/py-number.js';
@@ -19,7 +20,8 @@ export { formatValue, plaintextLine } from './model/value-format.js';
 export { statsdName } from './model/naming.js';
 /** Digits written into a byte buffer without a string: for encoders of samples on the wire. */
 export { writeFixedAscii, writeIntAscii } from './model/ascii-digits.js';
-export { duration, bytes, regex } from './schema/units.js';
+export { duration, bytes, regex, hostPort } from './schema/units.js';
+export { parseHostPort, type HostPort } from './model/host-port.js';
 export { pyFloat } from './model/py-number.js';
 export { mean, percentile, sortNumbers } from './model/stats.js';
 /**
@@ -476,6 +478,9 @@ export interface PluginApi {
   readonly duration: typeof duration;
   readonly bytes: typeof bytes;
   readonly regex: typeof regex;
+  /** A `host:port` option (`[v6]:port` for IPv6), checked at load; `parseHostPort` splits it. */
+  readonly hostPort: typeof hostPort;
+  readonly parseHostPort: typeof parseHostPort;
   readonly formatValue: typeof formatValue;
   readonly plaintextLine: typeof plaintextLine;
   readonly statsdName: typeof statsdName;

@@ -2,20 +2,11 @@
 // esmond's persisters (espersistd) read unchanged. Layout, reader and writer: docs/compat.md,
 // "esmond: memcached persist queues". The outbox retries what memcached refused; the handler says
 // which head of each batch is stored (PartialSendError), so nothing is written twice or lost.
-import { defineHandler, duration, MemcachedClient, PartialSendError, persistQueue, RejectedSamplesError, z, type HandlerContext, type MetricName, type Sample } from '../../src/plugin-api.js';
+import { defineHandler, duration, hostPort, MemcachedClient, parseHostPort, PartialSendError, persistQueue, RejectedSamplesError, z, type HandlerContext, type MetricName, type Sample } from '../../src/plugin-api.js';
 import { buildItems, compileTemplate, groupItems, itemHead, Items, ItemTooLarge, pathJsonOf, templateProblem, writeItems, type NameInfo, type Template } from './items.js';
 import { QueueWriter, type WriteOutcome } from './writer.js';
 
 const { QUEUE_NAME, queueIndex, queueNames } = persistQueue;
-
-/** `host:port`, with `[v6]:port` for IPv6 addresses. */
-export function parseDestination(s: string): { host: string; port: number } | undefined {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(s.trim());
-  if (!m) return undefined;
-  const port = Number(m[3]);
-  if (port < 1 || port > 65535) return undefined;
-  return { host: (m[1] ?? m[2])!, port };
-}
 
 /** memcached's default item size is 1 MiB, key and item header included: JSON stays below it. */
 const DEFAULT_ITEM_BYTES = 1_000_000;
@@ -36,11 +27,7 @@ const template = (def: string, what: string) =>
 /** The section's schema, built when a config uses this handler (see SchemaSource in the plugin API). */
 function configSchema() {
   return z.object({
-    destination: z
-      .string()
-      .superRefine((v, ctx) => {
-        if (!parseDestination(v)) ctx.addIssue({ code: 'custom', message: `expected host:port (or [v6 address]:port), got ${JSON.stringify(v)}` });
-      })
+    destination: hostPort()
       .default('127.0.0.1:11211')
       .describe('The memcached the persisters read, host:port; [v6 address]:port for IPv6.'),
     queues: z
@@ -152,7 +139,7 @@ export default defineHandler({
   // Every stored item is acknowledged (STORED): nothing is at risk after a send resolves.
   resendWindow: () => 0,
   init(ctx): State {
-    const dest = parseDestination(ctx.config.destination)!;
+    const dest = parseHostPort(ctx.config.destination)!;
     const client = new MemcachedClient({ host: dest.host, port: dest.port, connectTimeout: ctx.config.command_timeout, commandTimeout: ctx.config.command_timeout });
     const c = ctx.config;
     return {

@@ -6,26 +6,12 @@ import dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { bytes, defineHandler, duration, z, type HandlerContext, type Sample } from '../../src/plugin-api.js';
+import { bytes, defineHandler, duration, hostPort, parseHostPort, z, type HandlerContext, type HostPort, type Sample } from '../../src/plugin-api.js';
 import { CounterState, STATE_FILE } from './counter-state.js';
 import { removeStateFile } from './state-file.js';
 import { Encoder } from './encode.js';
 import { Packer } from './pack.js';
 import { Pacer } from './pacing.js';
-
-export interface Destination {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** `host:port`, with `[v6]:port` for IPv6 addresses. */
-export function parseDestination(s: string): Destination | undefined {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(s.trim());
-  if (!m) return undefined;
-  const port = Number(m[3]);
-  if (port < 1 || port > 65535) return undefined;
-  return { host: (m[1] ?? m[2])!, port };
-}
 
 /** A name not sent for this long is forgotten (its counter total too: it starts again as new). */
 const FORGET_AFTER_MS = 24 * 3600_000;
@@ -39,11 +25,7 @@ const MAX_SAVE_DELAY_MS = 60_000;
 /** The section's schema, built when a config uses this handler (see SchemaSource in the plugin API). */
 function configSchema() {
   return z.object({
-    destination: z
-      .string()
-      .superRefine((v, ctx) => {
-        if (!parseDestination(v)) ctx.addIssue({ code: 'custom', message: `expected host:port (or [v6 address]:port), got ${JSON.stringify(v)}` });
-      })
+    destination: hostPort()
       .default('127.0.0.1:8125')
       .describe('The StatsD server, host:port; [v6 address]:port for IPv6.'),
     protocol: z
@@ -95,7 +77,7 @@ interface Tcp {
 }
 
 interface State {
-  readonly dest: Destination;
+  readonly dest: HostPort;
   readonly where: string;
   readonly counters: CounterState;
   readonly encoder: Encoder;
@@ -393,7 +375,7 @@ export default defineHandler({
   // may have lost is not resent (README, "Sending to StatsD").
   resendWindow: () => 0,
   init(ctx): State {
-    const dest = parseDestination(ctx.config.destination)!;
+    const dest = parseHostPort(ctx.config.destination)!;
     const counters = new CounterState();
     const stateFile = ctx.stateDir === undefined ? undefined : path.join(ctx.stateDir, STATE_FILE);
     const now = Date.now();

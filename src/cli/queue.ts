@@ -4,6 +4,7 @@
 import { MemcachedClient, MemcachedError } from '../memcached/client.js';
 import { itemKey, lastAddedKey, lastReadKey, parseCounter, QUEUE_NAME, queueNames } from '../memcached/persist-queue.js';
 import { parseDuration } from '../model/duration.js';
+import { parseHostPort } from '../model/host-port.js';
 import { EXIT_CONFIG, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 
 export interface QueueArgs {
@@ -47,9 +48,10 @@ async function targets(file: string, io: Io): Promise<Target[] | undefined> {
   for (const h of loaded.config.handlers) {
     if (h.plugin.name !== HANDLER || !h.enabled) continue;
     const c = h.config as { destination: string; queues: Record<string, number> };
-    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^:[\]\s]+)):(\d{1,5})$/.exec(c.destination.trim())!;
+    // Validated by the handler's schema when the config was loaded.
+    const { host, port } = parseHostPort(c.destination)!;
     let t = byDest.get(c.destination);
-    if (t === undefined) byDest.set(c.destination, (t = { destination: c.destination, host: (m[1] ?? m[2])!, port: Number(m[3]), handlers: [], queues: new Set() }));
+    if (t === undefined) byDest.set(c.destination, (t = { destination: c.destination, host, port, handlers: [], queues: new Set() }));
     t.handlers.push(h.key);
     for (const [family, count] of Object.entries(c.queues)) for (const q of queueNames(family, count)) t.queues.add(q);
   }

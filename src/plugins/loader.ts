@@ -4,12 +4,12 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { bytes, closest, defineCollector, defineHandler, defineParser, duration, formatValue, mean, percentile, plaintextLine, procfs, statsdName, pyFloat, regex, RejectedSamplesError, PartialSendError, MemcachedClient, MemcachedError, persistQueue, SOURCES, sortNumbers, z, type PluginApi, type PluginDefinition } from '../plugin-api.js';
+import { bytes, closest, hostPort, parseHostPort, defineCollector, defineHandler, defineParser, duration, formatValue, mean, percentile, plaintextLine, procfs, statsdName, pyFloat, regex, RejectedSamplesError, PartialSendError, MemcachedClient, MemcachedError, persistQueue, SOURCES, sortNumbers, z, type PluginApi, type PluginDefinition } from '../plugin-api.js';
 import { positionText, type Registry } from './registry.js';
 import { VERSION } from '../model/version.js';
 import { importModule } from './esm-import.js';
 
-export const pluginApi: PluginApi = Object.freeze({ z, duration, bytes, regex, formatValue, plaintextLine, statsdName, pyFloat, mean, percentile, sortNumbers, closest, procfs, SOURCES, defineCollector, defineHandler, defineParser, RejectedSamplesError, PartialSendError, MemcachedClient, MemcachedError, persistQueue, version: VERSION });
+export const pluginApi: PluginApi = Object.freeze({ z, duration, bytes, regex, hostPort, parseHostPort, formatValue, plaintextLine, statsdName, pyFloat, mean, percentile, sortNumbers, closest, procfs, SOURCES, defineCollector, defineHandler, defineParser, RejectedSamplesError, PartialSendError, MemcachedClient, MemcachedError, persistQueue, version: VERSION });
 
 export interface LoadReport {
   readonly loaded: { file: string; kind: string; name: string }[];

@@ -1,6 +1,7 @@
 // Schema building blocks shared by the core config and plugins: durations and byte sizes.
 import { z } from 'zod';
 import { parseBytes } from '../model/bytes.js';
+import { parseHostPort } from '../model/host-port.js';
 import { formatDuration, parseDuration } from '../model/duration.js';
 import { valueKinds, valueRanges } from './introspect.js';
 
@@ -148,5 +149,15 @@ export function regex() {
     } catch (err) {
       ctx.addIssue({ code: 'custom', message: `not a valid regular expression: ${(err as Error).message}` });
     }
+  });
+}
+
+/**
+ * A destination written `host:port`, `[v6 address]:port` for IPv6 (parse it with parseHostPort),
+ * checked when the config is loaded.
+ */
+export function hostPort() {
+  return z.string().superRefine((v, ctx) => {
+    if (!parseHostPort(v)) ctx.addIssue({ code: 'custom', message: `expected host:port (or [v6 address]:port), got ${JSON.stringify(v)}` });
   });
 }
