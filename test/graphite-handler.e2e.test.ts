@@ -55,8 +55,11 @@ describe('graphite handler', () => {
 
   it('fails over to the next destination when the first refuses', async () => {
     const dir = tmpdir();
-    const dead = await freePort();
     const sink = await listener();
+    // A port freed again may be handed out next: the dead one must not be the sink's (the config
+    // would then list one destination twice and be refused, 78).
+    let dead = await freePort();
+    while (dead === sink.port) dead = await freePort();
     const r = await runAsync(['once', '--config', cfg(dir, `  graphite: { destinations: ["127.0.0.1:${dead}", "127.0.0.1:${sink.port}"] }\n`)]);
     expect(r.status).toBe(0);
     expect(sink.lines()).toHaveLength(25);
